@@ -1,0 +1,1 @@
+"""Public HTTP surface: challenge, redeem and the siteverify flavors."""

@@ -1,0 +1,85 @@
+"""POST /api/v1/challenge: issue a stateless, authenticated proof-of-work challenge."""
+
+import os
+import re
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authkong.api.errors import bad_input_error, widget_error
+from authkong.api.http import BadInput, json_response, parse_body
+from authkong.api.services import services
+from authkong.domain import challenge as challenges
+from authkong.domain.pow import SEED_BYTES
+
+MAX_HOSTNAME = 253
+# Turnstile's documented limits for action and cData; every flavor shares them.
+ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{0,32}$")
+CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")
+MODES = ("", "checkbox", "invisible", "score")
+
+
+def page_hostname(explicit: str, request: Request) -> str:
+    """The host page's hostname: the widget sends it; else Origin, else Referer."""
+    if explicit:
+        return explicit.strip().lower().rstrip(".")
+    for header in ("origin", "referer"):
+        value = request.headers.get(header)
+        if value:
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                continue
+            if host:
+                return host.lower()
+    return ""
+
+
+async def issue(request: Request) -> Response:
+    svc = services(request)
+    params = await parse_body(request, svc.settings.max_body_bytes)
+    if isinstance(params, BadInput):
+        return bad_input_error(params)
+    sitekey = params.get("sitekey", "")
+    if not sitekey:
+        return widget_error("missing_sitekey")
+    site = svc.sites.by_sitekey(sitekey)
+    if site is None:
+        return widget_error("invalid_sitekey")
+    hostname = page_hostname(params.get("hostname", ""), request)
+    if not hostname:
+        return widget_error("missing_hostname")
+    if len(hostname) > MAX_HOSTNAME or not site.allows_hostname(hostname):
+        return widget_error("hostname_not_allowed")
+    action, cdata, mode = params.get("action", ""), params.get("cdata", ""), params.get("mode", "")
+    if not ACTION_RE.match(action) or not CDATA_RE.match(cdata) or mode not in MODES:
+        return widget_error("invalid_parameter")
+
+    now = svc.clock.now_ms()
+    difficulty = site.difficulty
+    challenge = challenges.Challenge(
+        seed=os.urandom(SEED_BYTES),
+        k=difficulty.k,
+        target=difficulty.target,
+        issued_ms=now,
+        expires_ms=now + svc.settings.challenge_ttl_s * 1000,
+        sitekey=site.sitekey,
+        hostname=hostname,
+        action=action,
+        cdata=cdata,
+        mode=mode,
+        reason="base",
+    )
+    return json_response(
+        {
+            "challenge": challenges.encode(challenge, svc.keys),
+            "seed": challenge.seed.hex(),
+            "k": challenge.k,
+            "target": challenge.target,
+            "expected_hashes": difficulty.expected_hashes,
+            "expires_at": challenge.expires_ms,
+            "reason": challenge.reason,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,51 @@
+"""AuthKong's own siteverify: GET or POST /api/siteverify.
+
+Answer: `success`, `message`, `error_code` (null on success) from the table in
+docs/errors.md, plus the token's facts on success.
+"""
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authkong.api.errors import FAILURE_CODES, SITEVERIFY_ERRORS
+from authkong.api.flavors._request import gather, iso_time
+from authkong.api.http import BadInput, json_response
+from authkong.api.services import services
+from authkong.api.verify import verify
+from authkong.domain.verdict import Verdict
+
+SUCCESS_MESSAGE = "The response token is valid."
+
+
+def render(verdict: Verdict) -> Response:
+    if verdict.failure is not None:
+        error = FAILURE_CODES[verdict.failure]
+        return json_response({"success": False, "message": error.message, "error_code": error.code})
+    token = verdict.token
+    assert token is not None
+    return json_response(
+        {
+            "success": True,
+            "message": SUCCESS_MESSAGE,
+            "error_code": None,
+            "sitekey": token.sitekey,
+            "hostname": token.hostname,
+            "challenge_ts": iso_time(token.issued_ms),
+            "action": token.action,
+            "cdata": token.cdata,
+        }
+    )
+
+
+async def siteverify(request: Request) -> Response:
+    params = await gather(request)
+    if isinstance(params, BadInput):
+        error = SITEVERIFY_ERRORS["bad_request"]
+        return json_response({"success": False, "message": error.message, "error_code": error.code})
+    verdict = await verify(
+        services(request),
+        secret=params.get("secret"),
+        response=params.get("response") or params.get("captcha-response"),
+        expected_sitekey=params.get("sitekey") or None,
+    )
+    return render(verdict)

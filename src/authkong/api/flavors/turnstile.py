@@ -1,0 +1,94 @@
+"""Turnstile siteverify: POST /turnstile/v0/siteverify, form or JSON, with idempotency_key.
+
+GET is not part of Turnstile's API (405). Failures are HTTP 200 with `error-codes`: the
+popular Python clients raise or return nothing on any other status.
+"""
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authkong.api.flavors._request import gather, iso_time
+from authkong.api.http import BadInput, json_response
+from authkong.api.services import services
+from authkong.api.verify import valid_idempotency_key, verify
+from authkong.domain.verdict import Failure
+
+# Cloudflare's published test secrets; they accept only the dummy token.
+DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
+TEST_PASS_SECRET = "1x0000000000000000000000000000000AA"
+TEST_FAIL_SECRET = "2x0000000000000000000000000000000AA"
+TEST_SPENT_SECRET = "3x0000000000000000000000000000000AA"
+TEST_SECRETS = {TEST_PASS_SECRET, TEST_FAIL_SECRET, TEST_SPENT_SECRET}
+
+CODES = {
+    Failure.MISSING_SECRET: "missing-input-secret",
+    Failure.INVALID_SECRET: "invalid-input-secret",
+    Failure.MISSING_RESPONSE: "missing-input-response",
+    Failure.INVALID_RESPONSE: "invalid-input-response",
+    Failure.EXPIRED: "timeout-or-duplicate",
+    Failure.ALREADY_SPENT: "timeout-or-duplicate",
+    Failure.SITEKEY_MISMATCH: "invalid-input-response",
+    Failure.BAD_REQUEST: "bad-request",
+}
+
+
+def failure(*codes: str, status: int = 200) -> Response:
+    return json_response({"success": False, "error-codes": list(codes), "messages": []}, status)
+
+
+def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> Response:
+    return json_response(
+        {
+            "success": True,
+            "challenge_ts": challenge_ts,
+            "hostname": hostname,
+            "error-codes": [],
+            "action": action,
+            "cdata": cdata,
+            "metadata": {},
+            "messages": [],
+        }
+    )
+
+
+def _test_key_answer(secret: str, response: str, now_ms: int) -> Response | None:
+    test_secret = next((t for t in TEST_SECRETS if hmac.compare_digest(secret, t)), None)
+    if test_secret is None:
+        return failure(CODES[Failure.INVALID_RESPONSE]) if response == DUMMY_TOKEN else None
+    if response != DUMMY_TOKEN:
+        return failure(CODES[Failure.INVALID_SECRET])
+    if test_secret == TEST_FAIL_SECRET:
+        return failure(CODES[Failure.INVALID_RESPONSE])
+    if test_secret == TEST_SPENT_SECRET:
+        return failure(CODES[Failure.ALREADY_SPENT])
+    return success(challenge_ts=iso_time(now_ms), hostname="example.com", action="", cdata="")
+
+
+async def siteverify(request: Request) -> Response:
+    if request.method != "POST":
+        return failure(CODES[Failure.BAD_REQUEST], status=405)
+    params = await gather(request)
+    if isinstance(params, BadInput):
+        return failure(CODES[Failure.BAD_REQUEST])
+    secret, response = params.get("secret"), params.get("response")
+    missing = [CODES[f] for f, v in ((Failure.MISSING_SECRET, secret), (Failure.MISSING_RESPONSE, response)) if not v]
+    if missing:
+        return failure(*missing)
+    assert secret is not None and response is not None
+    idempotency_key = params.get("idempotency_key") or None
+    if idempotency_key is not None and not valid_idempotency_key(idempotency_key):
+        return failure(CODES[Failure.BAD_REQUEST])
+    svc = services(request)
+    test_answer = _test_key_answer(secret, response, svc.clock.now_ms())
+    if test_answer is not None:
+        return test_answer
+    verdict = await verify(svc, secret=secret, response=response, idempotency_key=idempotency_key)
+    if verdict.failure is not None:
+        return failure(CODES[verdict.failure])
+    token = verdict.token
+    assert token is not None
+    return success(
+        challenge_ts=iso_time(token.issued_ms), hostname=token.hostname, action=token.action, cdata=token.cdata
+    )

@@ -1,0 +1,43 @@
+"""zencaptcha siteverify: POST /captcha/siteverify (form or JSON), optional `email`.
+
+zencaptcha answers with `success` and a `message`; "valid" and "timeout_or_duplicate"
+are its documented values, the others are ours (docs/errors.md). Every rejection is
+HTTP 200: zencaptcha's own plugins let the visitor through on any other status.
+`fraudscore`, `countrycode` and `emailvalid` arrive with the risk signals.
+"""
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authkong.api.flavors._request import gather
+from authkong.api.http import BadInput, json_response
+from authkong.api.services import services
+from authkong.api.verify import verify
+from authkong.domain.verdict import Failure
+
+MESSAGES = {
+    Failure.MISSING_SECRET: "missing_secret",
+    Failure.INVALID_SECRET: "invalid_secret",
+    Failure.MISSING_RESPONSE: "missing_solution",
+    Failure.INVALID_RESPONSE: "invalid_solution",
+    Failure.EXPIRED: "timeout_or_duplicate",
+    Failure.ALREADY_SPENT: "timeout_or_duplicate",
+    Failure.SITEKEY_MISMATCH: "invalid_solution",
+    Failure.BAD_REQUEST: "bad_request",
+}
+
+
+def failure(message: str, status: int = 200) -> Response:
+    return json_response({"success": False, "message": message}, status)
+
+
+async def siteverify(request: Request) -> Response:
+    if request.method != "POST":
+        return failure(MESSAGES[Failure.BAD_REQUEST], status=405)
+    params = await gather(request)
+    if isinstance(params, BadInput):
+        return failure(MESSAGES[Failure.BAD_REQUEST])
+    verdict = await verify(services(request), secret=params.get("secret"), response=params.get("response"))
+    if verdict.failure is not None:
+        return failure(MESSAGES[verdict.failure])
+    return json_response({"success": True, "message": "valid"})

@@ -1,0 +1,85 @@
+"""POST /api/v1/redeem: trade a solved challenge for a sealed, single-use response token.
+
+Checks run cheapest first: MAC and expiry, then k hashes, and only then the one write
+(claiming the challenge id), so a bad solution costs the server microseconds.
+"""
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authkong.api.errors import bad_input_error, widget_error
+from authkong.api.http import BadInput, json_response, read_body
+from authkong.api.services import client_ip, services
+from authkong.domain import challenge as challenges
+from authkong.domain import token as tokens
+from authkong.domain.pow import MAX_K, check_solution
+
+MAX_CHALLENGE_CHARS = 2048
+
+
+def _read_request(body: bytes) -> tuple[str, list[int]] | None:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    challenge, nonces = data.get("challenge"), data.get("nonces")
+    if not isinstance(challenge, str) or len(challenge) > MAX_CHALLENGE_CHARS:
+        return None
+    if not isinstance(nonces, list) or len(nonces) > MAX_K:
+        return None
+    if not all(type(n) is int for n in nonces):
+        return None
+    return challenge, nonces
+
+
+async def redeem(request: Request) -> Response:
+    svc = services(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return bad_input_error(BadInput.UNSUPPORTED_TYPE)
+    body = await read_body(request, svc.settings.max_body_bytes)
+    if isinstance(body, BadInput):
+        return bad_input_error(body)
+    parsed = _read_request(body)
+    if parsed is None:
+        return widget_error("malformed_body")
+    challenge_text, nonces = parsed
+
+    challenge = challenges.decode(challenge_text, svc.keys)
+    if challenge is None:
+        return widget_error("invalid_challenge")
+    now = svc.clock.now_ms()
+    if now >= challenge.expires_ms:
+        return widget_error("challenge_expired")
+    site = svc.sites.by_sitekey(challenge.sitekey)
+    if site is None:
+        return widget_error("invalid_sitekey")
+    if not check_solution(challenge.seed, nonces, challenge.k, challenge.target):
+        return widget_error("invalid_solution")
+    ttl_s = (challenge.expires_ms - now) / 1000
+    if not await svc.store.claim("c:" + challenge.id, ttl_s):
+        return widget_error("challenge_already_redeemed")
+
+    token = tokens.ResponseToken(
+        token_id=tokens.new_token_id(),
+        sitekey=site.sitekey,
+        issued_ms=now,
+        expires_ms=now + site.token_lifetime * 1000,
+        hostname=challenge.hostname,
+        action=challenge.action,
+        cdata=challenge.cdata,
+        mode=challenge.mode,
+        client_ip=client_ip(request),
+        # No risk signals are evaluated yet, so no token carries a negative one.
+        score=1.0,
+        reasons=(),
+        solve_ms=now - challenge.issued_ms,
+    )
+    return json_response(
+        {"token": tokens.seal(token, svc.keys), "expires_in": site.token_lifetime},
+        headers={"Cache-Control": "no-store"},
+    )

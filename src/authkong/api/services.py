@@ -1,0 +1,31 @@
+"""What every endpoint needs, built once per process by create_app and kept on app.state."""
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from authkong.config import Settings
+from authkong.domain.clock import Clock
+from authkong.domain.keys import Keyring
+from authkong.storage.ephemeral import EphemeralStore
+from authkong.storage.registry import Registry, SiteCache
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    keys: Keyring
+    registry: Registry
+    sites: SiteCache
+    store: EphemeralStore
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def client_ip(request: Request) -> str:
+    # Proxy headers are not trusted yet: the peer address is the client.
+    return request.client.host if request.client else ""

@@ -1,0 +1,62 @@
+"""The one verification core behind every siteverify flavor.
+
+Flavors parse their vendor's request, call `verify`, and render the `Verdict` with their
+vendor's field names and codes. Single use is enforced here: the token id is claimed
+atomically in the ephemeral store for as long as the token could still be valid.
+"""
+
+import hmac
+import uuid
+
+from authkong.api.services import Services
+from authkong.domain.verdict import Failure, Verdict
+from authkong.domain.verification import inspect
+
+MAX_IDEMPOTENCY_KEY = 64
+
+
+def valid_idempotency_key(value: str) -> bool:
+    if len(value) > MAX_IDEMPOTENCY_KEY:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def verify(
+    svc: Services,
+    *,
+    secret: str | None,
+    response: str | None,
+    expected_sitekey: str | None = None,
+    idempotency_key: str | None = None,
+) -> Verdict:
+    """Check and spend a response token.
+
+    With an `idempotency_key`, a retry that repeats the first call's key gets the first
+    call's success again instead of "already spent" (Turnstile semantics).
+    """
+    now = svc.clock.now_ms()
+    verdict = inspect(
+        secret=secret,
+        response=response,
+        now_ms=now,
+        keys=svc.keys,
+        site_for_secret=svc.sites.by_secret,
+        expected_sitekey=expected_sitekey,
+    )
+    if not verdict.success:
+        return verdict
+    token = verdict.token
+    assert token is not None
+    key = "t:" + token.id
+    ttl_s = (token.expires_ms - now) / 1000
+    if await svc.store.claim(key, ttl_s, idempotency_key or ""):
+        return verdict
+    if idempotency_key:
+        first_key = await svc.store.get(key)
+        if first_key and hmac.compare_digest(first_key, idempotency_key):
+            return verdict
+    return Verdict.fail(Failure.ALREADY_SPENT, token, verdict.site)

@@ -1,0 +1,87 @@
+"""create_app(settings) wires domain, storage and HTTP together."""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from authkong.api import challenge, pages, redeem
+from authkong.api.errors import METHOD_NOT_ALLOWED
+from authkong.api.flavors import authkong, hcaptcha, recaptcha, turnstile, zencaptcha
+from authkong.api.http import json_response
+from authkong.api.services import Services
+from authkong.config import Settings
+from authkong.domain.clock import Clock, SystemClock
+from authkong.storage import keyfile
+from authkong.storage.ephemeral import EphemeralStore
+from authkong.storage.ephemeral_memory import MemoryEphemeralStore
+from authkong.storage.ephemeral_sqlite import SqliteEphemeralStore
+from authkong.storage.registry import Registry, SiteCache, migrate, open_engine
+
+BOTH = ["GET", "POST"]
+
+
+def open_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """Open (and on first use create) the data dir's databases and keys."""
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(settings.registry_path)
+    migrate(engine)
+    store: EphemeralStore
+    if settings.ephemeral_backend == "memory":
+        store = MemoryEphemeralStore(clock)
+    else:
+        store = SqliteEphemeralStore(settings.ephemeral_path, clock)
+    registry = Registry(engine)
+    return Services(
+        settings=settings,
+        clock=clock,
+        keys=keyfile.load_or_create(settings.data_dir),
+        registry=registry,
+        sites=SiteCache(registry, settings.registry_path),
+        store=store,
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        body = {"success": False, "error_code": METHOD_NOT_ALLOWED.code, "message": METHOD_NOT_ALLOWED.message}
+    else:
+        body = {"success": False, "error_code": "not_found", "message": "No such endpoint."}
+    return json_response(body, exc.status_code)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    svc = open_services(settings or Settings(), clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await svc.store.close()
+        svc.sites.close()
+        svc.registry.engine.dispose()
+
+    routes = [
+        Route("/", pages.landing),
+        Route("/healthz", pages.health),
+        Route("/api/v1/challenge", challenge.issue, methods=["POST"]),
+        Route("/api/v1/redeem", redeem.redeem, methods=["POST"]),
+        Route("/api/siteverify", authkong.siteverify, methods=BOTH),
+        Route("/recaptcha/api/siteverify", recaptcha.siteverify, methods=BOTH),
+        Route("/siteverify", hcaptcha.siteverify, methods=["POST"]),
+        Route("/turnstile/v0/siteverify", turnstile.siteverify, methods=BOTH),
+        Route("/captcha/siteverify", zencaptcha.siteverify, methods=BOTH),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.state.services = svc
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` worker processes; settings come from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,85 @@
+"""Unambiguous binary framing for everything we authenticate.
+
+Each field is written as a 2-byte big-endian length followed by its bytes, so no two
+different field lists can ever encode to the same byte string (the flaw behind
+CVE-2025-68113 was a MAC over plain concatenation).
+"""
+
+import base64
+import binascii
+import struct
+from collections.abc import Sequence
+
+MAX_FIELD = 0xFFFF
+
+
+class CodecError(ValueError):
+    """Bytes that are not a well-formed field list."""
+
+
+def pack(fields: Sequence[bytes]) -> bytes:
+    """Frame `fields` as length-prefixed byte strings."""
+    out = bytearray()
+    for field in fields:
+        if len(field) > MAX_FIELD:
+            raise CodecError("field too long")
+        out += struct.pack(">H", len(field))
+        out += field
+    return bytes(out)
+
+
+def unpack(data: bytes, count: int) -> list[bytes]:
+    """Split `data` into exactly `count` framed fields, or raise CodecError."""
+    fields: list[bytes] = []
+    pos = 0
+    for _ in range(count):
+        if pos + 2 > len(data):
+            raise CodecError("truncated length")
+        (size,) = struct.unpack_from(">H", data, pos)
+        pos += 2
+        if pos + size > len(data):
+            raise CodecError("truncated field")
+        fields.append(data[pos : pos + size])
+        pos += size
+    if pos != len(data):
+        raise CodecError("trailing bytes")
+    return fields
+
+
+def u64(value: int) -> bytes:
+    return value.to_bytes(8, "big")
+
+
+def read_u64(field: bytes) -> int:
+    if len(field) != 8:
+        raise CodecError("expected 8 bytes")
+    return int.from_bytes(field, "big")
+
+
+def text(value: str) -> bytes:
+    return value.encode("utf-8")
+
+
+def read_text(field: bytes) -> str:
+    try:
+        return field.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CodecError("not utf-8") from exc
+
+
+def b64encode(data: bytes) -> str:
+    """URL-safe base64 without padding: safe in form fields, URLs and JSON."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(value: str) -> bytes:
+    """Inverse of b64encode; raises CodecError on anything else."""
+    try:
+        data = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CodecError("not base64url") from exc
+    # Several strings decode to the same bytes (unused low bits in the last character);
+    # accept only the canonical one so an altered string never passes as the original.
+    if b64encode(data) != value:
+        raise CodecError("not canonical base64url")
+    return data

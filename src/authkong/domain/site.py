@@ -1,0 +1,87 @@
+"""Sites: the public sitekey, hashed secrets, allowed hostnames and per-site settings."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from authkong.domain.pow import Difficulty
+
+DEFAULT_TOKEN_LIFETIME = 300
+MIN_TOKEN_LIFETIME = 10
+MAX_TOKEN_LIFETIME = 86_400
+
+# Presets keep k = 16: the k-th of 16 finds has a coefficient of variation of 1/4, so
+# the visitor's wait is predictable, while checking 16 hashes stays far under 100 µs.
+PRESETS: dict[str, Difficulty] = {
+    "easy": Difficulty(k=16, solution_hashes=2**16),
+    "normal": Difficulty(k=16, solution_hashes=2**18),
+    "hard": Difficulty(k=16, solution_hashes=2**20),
+}
+DEFAULT_PRESET = "normal"
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_HOSTNAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHash:
+    digest: bytes
+    """SHA-256 of the secret. Secrets are 256-bit random strings, so a fast hash suffices."""
+    expires_ms: int | None
+    """None for the current secret; set on a rotated-out secret during its overlap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    sitekey: str
+    name: str
+    domains: tuple[str, ...]
+    difficulty: Difficulty
+    token_lifetime: int
+    secrets: tuple[SecretHash, ...]
+    created_ms: int = 0
+
+    def allows_hostname(self, hostname: str) -> bool:
+        return any(domain_matches(pattern, hostname) for pattern in self.domains)
+
+    def accepts_secret(self, secret_digest: bytes, now_ms: int) -> bool:
+        """Constant-time check of a hashed secret against every live secret of the site."""
+        ok = False
+        for candidate in self.secrets:
+            live = candidate.expires_ms is None or now_ms < candidate.expires_ms
+            ok |= hmac.compare_digest(candidate.digest, secret_digest) and live
+        return ok
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+def new_sitekey() -> str:
+    return "ak_" + secrets.token_urlsafe(18)
+
+
+def new_secret() -> str:
+    return "aks_" + secrets.token_urlsafe(32)
+
+
+def normalize_domain(value: str) -> str:
+    """Lower-case a domain pattern and check it: `example.com` or `*.example.com`.
+
+    Raises ValueError with a message fit for the operator.
+    """
+    domain = value.strip().lower().rstrip(".")
+    bare = domain.removeprefix("*.")
+    if not _HOSTNAME.match(bare) or len(bare) > 253:
+        raise ValueError(f"not a valid domain: {value!r} (use example.com or *.example.com)")
+    return domain
+
+
+def domain_matches(pattern: str, hostname: str) -> bool:
+    """Exact match, or `*.example.com` matching any subdomain (not the apex itself)."""
+    hostname = hostname.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return hostname.endswith(pattern[1:])
+    return hostname == pattern

@@ -1,0 +1,1 @@
+"""Persistence: the registry (sites, settings) and the ephemeral store (single use, counters)."""

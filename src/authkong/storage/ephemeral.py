@@ -1,0 +1,35 @@
+"""The ephemeral store: short-lived state that must be atomic across every worker.
+
+Two things live here: claims (a spent challenge or token, remembered until it would have
+expired anyway) and windowed counters (rate limits, velocity). Every backend passes the
+same conformance suite in tests/test_ephemeral_conformance.py.
+"""
+
+from typing import Protocol
+
+
+class EphemeralStore(Protocol):
+    async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
+        """Atomically mark `key` as taken for `ttl_s` seconds, remembering `value`.
+
+        True for exactly one caller while the claim lives; False for everyone else.
+        An expired claim can be taken again.
+        """
+        ...
+
+    async def get(self, key: str) -> str | None:
+        """The value remembered by a live claim, or None."""
+        ...
+
+    async def incr(self, key: str, window_s: float, amount: int = 1) -> int:
+        """Add `amount` to a counter that resets `window_s` seconds after its first add.
+
+        Returns the count after adding.
+        """
+        ...
+
+    async def purge(self) -> int:
+        """Drop expired entries; returns how many went."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,50 @@
+"""In-process ephemeral store for tests and single-process experiments.
+
+Not safe across processes: `authkong serve` always uses the SQLite store.
+"""
+
+from authkong.domain.clock import Clock
+
+
+class MemoryEphemeralStore:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._claims: dict[str, tuple[str, int]] = {}
+        self._counters: dict[str, tuple[int, int]] = {}
+
+    async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
+        now = self._clock.now_ms()
+        held = self._claims.get(key)
+        if held is not None and held[1] > now:
+            return False
+        self._claims[key] = (value, now + round(ttl_s * 1000))
+        return True
+
+    async def get(self, key: str) -> str | None:
+        held = self._claims.get(key)
+        if held is None or held[1] <= self._clock.now_ms():
+            return None
+        return held[0]
+
+    async def incr(self, key: str, window_s: float, amount: int = 1) -> int:
+        now = self._clock.now_ms()
+        count, expires = self._counters.get(key, (0, 0))
+        if expires <= now:
+            count, expires = 0, now + round(window_s * 1000)
+        count += amount
+        self._counters[key] = (count, expires)
+        return count
+
+    async def purge(self) -> int:
+        now = self._clock.now_ms()
+        dead = [k for k, (_, exp) in self._claims.items() if exp <= now]
+        dead_counters = [k for k, (_, exp) in self._counters.items() if exp <= now]
+        for key in dead:
+            del self._claims[key]
+        for key in dead_counters:
+            del self._counters[key]
+        return len(dead) + len(dead_counters)
+
+    async def close(self) -> None:
+        self._claims.clear()
+        self._counters.clear()

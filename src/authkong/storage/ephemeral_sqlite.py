@@ -1,0 +1,82 @@
+"""SQLite ephemeral store: the default, safe for several worker processes on one machine.
+
+Each statement is its own transaction, so SQLite's write lock makes a claim atomic across
+processes. WAL with synchronous=NORMAL survives a killed process without losing a
+committed claim (only a power cut can lose the last few); claims are tiny, so the
+blocking call is shorter than a hop to a thread pool would be.
+"""
+
+import sqlite3
+from pathlib import Path
+
+from authkong.domain.clock import Clock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+_CLAIM = """
+INSERT INTO claims (key, value, expires_ms) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms
+WHERE claims.expires_ms <= ?
+"""
+
+_INCR = """
+INSERT INTO counters (key, count, expires_ms) VALUES (?1, ?2, ?3)
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN counters.expires_ms <= ?4 THEN ?2 ELSE counters.count + ?2 END,
+    expires_ms = CASE WHEN counters.expires_ms <= ?4 THEN ?3 ELSE counters.expires_ms END
+RETURNING count
+"""
+
+PURGE_EVERY = 1000  # writes between sweeps of expired rows
+
+
+class SqliteEphemeralStore:
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self._clock = clock
+        self._db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._writes = 0
+
+    async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
+        now = self._clock.now_ms()
+        cursor = self._db.execute(_CLAIM, (key, value, now + round(ttl_s * 1000), now))
+        await self._after_write()
+        return cursor.rowcount == 1
+
+    async def get(self, key: str) -> str | None:
+        row = self._db.execute(
+            "SELECT value FROM claims WHERE key = ? AND expires_ms > ?",
+            (key, self._clock.now_ms()),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    async def incr(self, key: str, window_s: float, amount: int = 1) -> int:
+        now = self._clock.now_ms()
+        row = self._db.execute(_INCR, (key, amount, now + round(window_s * 1000), now)).fetchone()
+        await self._after_write()
+        return int(row[0])
+
+    async def purge(self) -> int:
+        now = self._clock.now_ms()
+        gone = self._db.execute("DELETE FROM claims WHERE expires_ms <= ?", (now,)).rowcount
+        gone += self._db.execute("DELETE FROM counters WHERE expires_ms <= ?", (now,)).rowcount
+        return int(gone)
+
+    async def close(self) -> None:
+        self._db.close()
+
+    async def _after_write(self) -> None:
+        self._writes += 1
+        if self._writes % PURGE_EVERY == 0:
+            await self.purge()

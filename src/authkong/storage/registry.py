@@ -1,0 +1,246 @@
+"""The registry: sites and their hashed secrets, in SQLite (default) through SQLAlchemy Core.
+
+The CLI and every server process open the same database. Servers keep all sites in
+memory (`SiteCache`) and reload them only when the database says another connection
+wrote to it, so the hot path never reads static data from disk.
+"""
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.engine import Connection
+
+from authkong.domain.pow import Difficulty
+from authkong.domain.site import (
+    SecretHash,
+    Site,
+    hash_secret,
+    new_secret,
+    new_sitekey,
+)
+from authkong.storage.tables import site_secrets, sites
+
+
+class SiteNotFound(LookupError):
+    """No site has that sitekey."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSecret:
+    site: Site
+    secret: str
+    """Shown once to the operator; only its hash is stored."""
+
+
+def open_engine(db_path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{db_path}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(files("authkong.storage") / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+class Registry:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- reads ---------------------------------------------------------------------
+
+    def all_sites(self) -> list[Site]:
+        with self.engine.connect() as conn:
+            return self._load(conn, None)
+
+    def get_site(self, sitekey: str) -> Site:
+        with self.engine.connect() as conn:
+            found = self._load(conn, sitekey)
+        if not found:
+            raise SiteNotFound(sitekey)
+        return found[0]
+
+    # -- writes --------------------------------------------------------------------
+
+    def create_site(
+        self,
+        *,
+        name: str,
+        domains: tuple[str, ...],
+        difficulty: Difficulty,
+        token_lifetime: int,
+        now_ms: int,
+        sitekey: str | None = None,
+    ) -> NewSecret:
+        sitekey = sitekey or new_sitekey()
+        secret = new_secret()
+        with self.engine.begin() as conn:
+            site_id = conn.execute(
+                insert(sites).values(
+                    sitekey=sitekey,
+                    name=name,
+                    domains=json.dumps(list(domains)),
+                    k=difficulty.k,
+                    solution_hashes=difficulty.solution_hashes,
+                    token_lifetime=token_lifetime,
+                    created_ms=now_ms,
+                    updated_ms=now_ms,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(site_secrets).values(
+                    site_id=site_id, digest=hash_secret(secret), created_ms=now_ms, expires_ms=None
+                )
+            )
+            site = self._load(conn, sitekey)[0]
+        return NewSecret(site=site, secret=secret)
+
+    def update_site(
+        self,
+        sitekey: str,
+        *,
+        now_ms: int,
+        name: str | None = None,
+        domains: tuple[str, ...] | None = None,
+        difficulty: Difficulty | None = None,
+        token_lifetime: int | None = None,
+    ) -> Site:
+        changes: dict[str, object] = {"updated_ms": now_ms}
+        if name is not None:
+            changes["name"] = name
+        if domains is not None:
+            changes["domains"] = json.dumps(list(domains))
+        if difficulty is not None:
+            changes["k"] = difficulty.k
+            changes["solution_hashes"] = difficulty.solution_hashes
+        if token_lifetime is not None:
+            changes["token_lifetime"] = token_lifetime
+        with self.engine.begin() as conn:
+            done = conn.execute(update(sites).where(sites.c.sitekey == sitekey).values(**changes))
+            if done.rowcount == 0:
+                raise SiteNotFound(sitekey)
+            return self._load(conn, sitekey)[0]
+
+    def rotate_secret(self, sitekey: str, *, overlap_ms: int, now_ms: int) -> NewSecret:
+        """Issue a new secret; the current one keeps working for `overlap_ms` more."""
+        secret = new_secret()
+        with self.engine.begin() as conn:
+            site_id = conn.execute(
+                select(sites.c.id).where(sites.c.sitekey == sitekey)
+            ).scalar_one_or_none()
+            if site_id is None:
+                raise SiteNotFound(sitekey)
+            old = site_secrets.c.site_id == site_id
+            conn.execute(delete(site_secrets).where(old, site_secrets.c.expires_ms <= now_ms))
+            conn.execute(
+                update(site_secrets)
+                .where(old, site_secrets.c.expires_ms.is_(None))
+                .values(expires_ms=now_ms + overlap_ms)
+            )
+            conn.execute(
+                insert(site_secrets).values(
+                    site_id=site_id, digest=hash_secret(secret), created_ms=now_ms, expires_ms=None
+                )
+            )
+            conn.execute(update(sites).where(sites.c.id == site_id).values(updated_ms=now_ms))
+            site = self._load(conn, sitekey)[0]
+        return NewSecret(site=site, secret=secret)
+
+    def delete_site(self, sitekey: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(delete(sites).where(sites.c.sitekey == sitekey)).rowcount == 0:
+                raise SiteNotFound(sitekey)
+
+    # -- internals -----------------------------------------------------------------
+
+    @staticmethod
+    def _load(conn: Connection, sitekey: str | None) -> list[Site]:
+        query = select(sites).order_by(sites.c.id)
+        if sitekey is not None:
+            query = query.where(sites.c.sitekey == sitekey)
+        rows = conn.execute(query).all()
+        secret_rows = conn.execute(
+            select(site_secrets).where(site_secrets.c.site_id.in_([r.id for r in rows]))
+        ).all()
+        by_site: dict[int, list[SecretHash]] = {}
+        for s in secret_rows:
+            by_site.setdefault(s.site_id, []).append(
+                SecretHash(digest=bytes(s.digest), expires_ms=s.expires_ms)
+            )
+        return [
+            Site(
+                sitekey=r.sitekey,
+                name=r.name,
+                domains=tuple(json.loads(r.domains)),
+                difficulty=Difficulty(k=r.k, solution_hashes=r.solution_hashes),
+                token_lifetime=r.token_lifetime,
+                secrets=tuple(by_site.get(r.id, ())),
+                created_ms=r.created_ms,
+            )
+            for r in rows
+        ]
+
+
+class SiteCache:
+    """Every site in memory, indexed by sitekey and by secret digest.
+
+    `refresh_if_changed` costs one `PRAGMA data_version` (a shared-memory read in WAL
+    mode), so each request can afford it and sees a site created or rotated by the CLI
+    in another process at once.
+    """
+
+    def __init__(self, registry: Registry, db_path: Path) -> None:
+        self._registry = registry
+        self._watch = sqlite3.connect(db_path, check_same_thread=False)
+        self._version: int | None = None
+        self._by_key: dict[str, Site] = {}
+        self._by_secret: dict[bytes, Site] = {}
+
+    def refresh_if_changed(self) -> None:
+        version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._version = version
+            self._index(self._registry.all_sites())
+
+    def by_sitekey(self, sitekey: str) -> Site | None:
+        self.refresh_if_changed()
+        return self._by_key.get(sitekey)
+
+    def by_secret(self, digest: bytes, now_ms: int) -> Site | None:
+        self.refresh_if_changed()
+        site = self._by_secret.get(digest)
+        if site is None or not site.accepts_secret(digest, now_ms):
+            return None
+        return site
+
+    def close(self) -> None:
+        self._watch.close()
+
+    def _index(self, all_sites: list[Site]) -> None:
+        self._by_key = {s.sitekey: s for s in all_sites}
+        self._by_secret = {secret.digest: s for s in all_sites for secret in s.secrets}
+
+
+def with_secret_hidden(site: Site) -> Site:
+    """The site without secret digests, for display."""
+    return replace(site, secrets=())

@@ -1,0 +1,43 @@
+"""Fixtures: an in-process app on a temporary data dir with a fake clock."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from authkong.api.services import Services
+from authkong.app import create_app
+from authkong.config import Settings
+from authkong.domain.clock import FakeClock
+from authkong.storage.registry import NewSecret
+from tests.support import make_site
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    app = create_app(settings, clock=clock)
+    with TestClient(app, client=("203.0.113.7", 50000)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def services(client: TestClient) -> Services:
+    svc: Services = client.app.state.services  # type: ignore[attr-defined]
+    return svc
+
+
+@pytest.fixture
+def site(services: Services, clock: FakeClock) -> NewSecret:
+    """A site for example.com and *.example.org with cheap difficulty; `.secret` is its secret."""
+    return make_site(services.registry, clock.now_ms())

@@ -1,0 +1,46 @@
+"""Helpers shared by the tests: a cheap site and the full challenge -> solve -> redeem trip."""
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from authkong.domain.pow import Difficulty, solve
+from authkong.storage.registry import NewSecret, Registry
+
+# Tests solve in pure Python: 4 solutions of 16 hashes each keep a round trip near 1 ms.
+CHEAP = Difficulty(k=4, solution_hashes=16)
+
+
+def make_site(
+    registry: Registry,
+    now_ms: int,
+    *,
+    domains: tuple[str, ...] = ("example.com", "*.example.org"),
+    token_lifetime: int = 300,
+    name: str = "Test site",
+) -> NewSecret:
+    return registry.create_site(
+        name=name, domains=domains, difficulty=CHEAP, token_lifetime=token_lifetime, now_ms=now_ms
+    )
+
+
+def get_challenge(client: TestClient, sitekey: str, hostname: str = "example.com", **extra: str) -> dict[str, Any]:
+    got = client.post("/api/v1/challenge", json={"sitekey": sitekey, "hostname": hostname, **extra})
+    assert got.status_code == 200, got.text
+    body: dict[str, Any] = got.json()
+    return body
+
+
+def solve_challenge(challenge: dict[str, Any]) -> list[int]:
+    return solve(bytes.fromhex(challenge["seed"]), challenge["k"], challenge["target"])
+
+
+def get_token(client: TestClient, sitekey: str, hostname: str = "example.com", **extra: str) -> str:
+    """A fresh response token from the real challenge and redeem endpoints."""
+    challenge = get_challenge(client, sitekey, hostname, **extra)
+    redeemed = client.post(
+        "/api/v1/redeem", json={"challenge": challenge["challenge"], "nonces": solve_challenge(challenge)}
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    token: str = redeemed.json()["token"]
+    return token
