@@ -31,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION_S = 365 * 86400  # longer overlaps defeat rotation, and huge ones overflow SQLite
 
 
 def data_dir_option(func: F) -> F:
@@ -53,7 +54,14 @@ def parse_duration(value: str) -> int:
     match = _DURATION.match(value.strip())
     if not match:
         raise click.BadParameter(f"{value!r} is not a duration like 90s, 30m, 2h or 1d")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise click.BadParameter(f"{value!r} is longer than 365d")
+    return seconds
+
+
+def _duration_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    return parse_duration(value)
 
 
 def open_registry(data_dir: Path) -> Registry:
@@ -283,12 +291,14 @@ def site_update(
 
 @site.command("rotate-secret")
 @click.argument("sitekey")
-@click.option("--overlap", default="0", show_default=True, help="How long the old secret keeps working: 90s, 30m, 2h, 1d.")
+@click.option(
+    "--overlap", "overlap_s", default="0", show_default=True, callback=_duration_option,
+    help="How long the old secret keeps working: 90s, 30m, 2h, 1d.",
+)
 @data_dir_option
 @json_option
-def site_rotate(sitekey: str, overlap: str, data_dir: Path, as_json: bool) -> None:
+def site_rotate(sitekey: str, overlap_s: int, data_dir: Path, as_json: bool) -> None:
     """Issue a new secret; the old one works for the overlap window."""
-    overlap_s = parse_duration(overlap)
     registry = open_registry(data_dir)
     try:
         rotated: NewSecret = registry.rotate_secret(

@@ -15,8 +15,8 @@ from authkong.domain.pow import SEED_BYTES
 
 MAX_HOSTNAME = 253
 # Turnstile's documented limits for action and cData; every flavor shares them.
-ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{0,32}$")
-CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")
+ACTION_RE = re.compile(r"[A-Za-z0-9_-]{0,32}")
+CDATA_RE = re.compile(r"[A-Za-z0-9_-]{0,255}")
 MODES = ("", "checkbox", "invisible", "score")
 
 
@@ -53,7 +53,8 @@ async def issue(request: Request) -> Response:
     if len(hostname) > MAX_HOSTNAME or not site.allows_hostname(hostname):
         return widget_error("hostname_not_allowed")
     action, cdata, mode = params.get("action", ""), params.get("cdata", ""), params.get("mode", "")
-    if not ACTION_RE.match(action) or not CDATA_RE.match(cdata) or mode not in MODES:
+    # fullmatch: with match, "$" also accepts a trailing newline ("login\n").
+    if not ACTION_RE.fullmatch(action) or not CDATA_RE.fullmatch(cdata) or mode not in MODES:
         return widget_error("invalid_parameter")
 
     now = svc.clock.now_ms()

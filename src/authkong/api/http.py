@@ -6,6 +6,7 @@ endpoint maps to its own documented error code.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qsl
@@ -15,6 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 MAX_FIELDS = 64
+# A "%" not followed by two hex digits: parse_qsl would keep it literally, but no client
+# that encodes its form properly sends one, so it is a broken body, not a value.
+_BROKEN_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class BadInput(StrEnum):
@@ -60,26 +64,47 @@ def _text_params(pairs: list[tuple[str, str]]) -> dict[str, str] | BadInput:
     return params
 
 
-def parse_query(request: Request) -> dict[str, str] | BadInput:
+def _urlencoded_params(text: str) -> dict[str, str] | BadInput:
+    if _BROKEN_PERCENT.search(text):
+        return BadInput.MALFORMED
     try:
-        raw = request.scope.get("query_string", b"").decode("ascii")
-        return _text_params(parse_qsl(raw, keep_blank_values=True, errors="strict"))
+        return _text_params(parse_qsl(text, keep_blank_values=True, errors="strict"))
     except (UnicodeDecodeError, ValueError):
         return BadInput.MALFORMED
 
 
-def _scalar(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    return None
+def parse_query(request: Request, limit: int) -> dict[str, str] | BadInput:
+    """Query-string parameters; a query longer than the body limit is as bad as such a body."""
+    raw_bytes: bytes = request.scope.get("query_string", b"")
+    if len(raw_bytes) > limit:
+        return BadInput.TOO_LARGE
+    try:
+        raw = raw_bytes.decode("ascii")
+    except UnicodeDecodeError:
+        return BadInput.MALFORMED
+    return _urlencoded_params(raw)
+
+
+def _json_params(data: dict[str, object]) -> dict[str, str] | BadInput:
+    """String values kept, null read as absent (clients send `"remoteip": null`), others refused.
+
+    A number, boolean, list or object never is a secret, token or key, so it is a malformed
+    request rather than a value to stringify or silently drop.
+    """
+    if len(data) > MAX_FIELDS:
+        return BadInput.MALFORMED
+    pairs: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return BadInput.MALFORMED
+        pairs.append((key, value))
+    return _text_params(pairs)
 
 
 async def parse_body(request: Request, limit: int, *, allow_json: bool = True) -> dict[str, str] | BadInput:
-    """Parameters from a form or JSON body. Non-string JSON values are dropped."""
+    """Parameters from a form or JSON body (JSON values must be strings or null)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         return await _parse_multipart(request, limit)
@@ -93,14 +118,13 @@ async def parse_body(request: Request, limit: int, *, allow_json: bool = True) -
             return BadInput.MALFORMED
         if not isinstance(data, dict):
             return BadInput.MALFORMED
-        pairs = [(k, v) for k, raw in data.items() if (v := _scalar(raw)) is not None]
-        return _text_params(pairs)
+        return _json_params(data)
     if content_type in ("application/x-www-form-urlencoded", "", "text/plain"):
         try:
             text = body.decode("utf-8")
-            return _text_params(parse_qsl(text, keep_blank_values=True, errors="strict"))
-        except (UnicodeDecodeError, ValueError):
+        except UnicodeDecodeError:
             return BadInput.MALFORMED
+        return _urlencoded_params(text)
     return BadInput.UNSUPPORTED_TYPE
 
 

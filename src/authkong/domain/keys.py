@@ -17,6 +17,9 @@ class Keyring:
 
     Rotation adds a pair and makes it current; older pairs stay so that challenges and
     tokens issued just before the rotation still verify until they expire.
+
+    Key ids are 1 to 16 bytes without ".": a response token is `<kid>.<body>` and is split
+    at its first dot, so a dotted key id would seal tokens that never unseal.
     """
 
     current: str
@@ -28,6 +31,8 @@ class Keyring:
         for kid in self.pairs:
             if not 1 <= len(kid.encode()) <= 16:
                 raise ValueError("key ids are 1 to 16 bytes")
+            if "." in kid:
+                raise ValueError("key ids cannot contain '.'")
 
     @property
     def signing(self) -> KeyPair:

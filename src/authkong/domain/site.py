@@ -80,8 +80,17 @@ def normalize_domain(value: str) -> str:
 
 
 def domain_matches(pattern: str, hostname: str) -> bool:
-    """Exact match, or `*.example.com` matching any subdomain (not the apex itself)."""
+    """Exact match, or `*.example.com` matching any subdomain (not the apex itself).
+
+    A wildcard matches only a well-formed hostname (the syntax normalize_domain accepts):
+    `.example.com`, `a b.example.com` or `evil.net/.example.com` are not subdomains, and
+    letting arbitrary text through put it (even unencodable lone surrogates) into challenges.
+    """
     hostname = hostname.lower().rstrip(".")
     if pattern.startswith("*."):
-        return hostname.endswith(pattern[1:])
+        return (
+            hostname.endswith(pattern[1:])
+            and len(hostname) <= 253
+            and _HOSTNAME.fullmatch(hostname) is not None
+        )
     return hostname == pattern

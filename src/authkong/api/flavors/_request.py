@@ -13,12 +13,13 @@ async def gather(request: Request, *, allow_json: bool = True) -> dict[str, str]
 
     Several reCAPTCHA clients put everything in the query string, even on POST.
     """
-    query = parse_query(request)
+    limit = services(request).settings.max_body_bytes
+    query = parse_query(request, limit)
     if isinstance(query, BadInput):
         return query
     if request.method != "POST":
         return query
-    body = await parse_body(request, services(request).settings.max_body_bytes, allow_json=allow_json)
+    body = await parse_body(request, limit, allow_json=allow_json)
     if isinstance(body, BadInput):
         return body
     return {**query, **body}

@@ -55,7 +55,9 @@ def failure(*codes: str) -> Response:
 
 def _test_key_answer(secret: str | None, response: str, sitekey: str | None, now_ms: int) -> Response | None:
     """The vendor's documented answer when a test key is involved, else None."""
-    is_test_secret = secret is not None and hmac.compare_digest(secret, TEST_SECRET)
+    # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
+    given = (secret or "").encode("utf-8", "surrogatepass")
+    is_test_secret = secret is not None and hmac.compare_digest(given, TEST_SECRET.encode())
     test_extra = TEST_PAIRS.get(response)
     if test_extra is not None and not is_test_secret:
         return failure("not-using-dummy-secret")

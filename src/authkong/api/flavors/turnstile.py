@@ -54,7 +54,9 @@ def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> Res
 
 
 def _test_key_answer(secret: str, response: str, now_ms: int) -> Response | None:
-    test_secret = next((t for t in TEST_SECRETS if hmac.compare_digest(secret, t)), None)
+    # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
+    given = secret.encode("utf-8", "surrogatepass")
+    test_secret = next((t for t in TEST_SECRETS if hmac.compare_digest(given, t.encode())), None)
     if test_secret is None:
         return failure(CODES[Failure.INVALID_RESPONSE]) if response == DUMMY_TOKEN else None
     if response != DUMMY_TOKEN:

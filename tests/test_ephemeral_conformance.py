@@ -1,0 +1,245 @@
+"""The ephemeral store contract: every backend runs this same suite.
+
+To add a backend, add one entry to BACKENDS (a factory taking the test's tmp_path and
+FakeClock); skip inside the factory if its server is not available. Each test drives the
+store through one event loop (`runner`), so backends whose connections belong to a loop
+(redis.asyncio) work too.
+"""
+
+import asyncio
+import multiprocessing
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from authkong.domain.clock import FakeClock
+from authkong.storage.ephemeral import EphemeralStore
+from authkong.storage.ephemeral_memory import MemoryEphemeralStore
+from authkong.storage.ephemeral_sqlite import SqliteEphemeralStore
+
+BACKENDS: dict[str, Callable[[Path, FakeClock], EphemeralStore]] = {
+    "memory": lambda _tmp, clock: MemoryEphemeralStore(clock),
+    "sqlite": lambda tmp, clock: SqliteEphemeralStore(tmp / "ephemeral.sqlite3", clock),
+}
+
+
+@pytest.fixture
+def runner() -> Iterator[asyncio.Runner]:
+    """One event loop for the whole test, shared by the store fixture and the test body."""
+    with asyncio.Runner() as loop:
+        yield loop
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(
+    request: pytest.FixtureRequest, runner: asyncio.Runner, tmp_path: Path, clock: FakeClock
+) -> Iterator[EphemeralStore]:
+    opened = BACKENDS[request.param](tmp_path, clock)
+    yield opened
+    runner.run(opened.close())
+
+
+# -- claims --------------------------------------------------------------------------
+
+
+def test_claim_once_then_refuse(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """The first claim of a key wins; every later claim while it lives is refused."""
+    assert runner.run(store.claim("c:1", 60, "first")) is True
+    assert runner.run(store.claim("c:1", 60, "second")) is False
+    assert runner.run(store.claim("c:1", 3600)) is False
+    assert runner.run(store.get("c:1")) == "first"
+
+
+def test_claims_are_per_key(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """Claiming one key does not affect another."""
+    assert runner.run(store.claim("c:1", 60))
+    assert runner.run(store.claim("c:2", 60))
+    assert runner.run(store.claim("t:1", 60))
+    assert not runner.run(store.claim("c:2", 60))
+
+
+def test_claim_again_after_expiry(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A claim holds until its TTL is over (exclusive) and can be taken again from then on."""
+    assert runner.run(store.claim("k", 10, "a"))
+    clock.advance(9.999)
+    assert not runner.run(store.claim("k", 10, "b"))
+    clock.advance(0.001)
+    assert runner.run(store.claim("k", 10, "c"))
+    assert runner.run(store.get("k")) == "c"
+    assert not runner.run(store.claim("k", 10, "d"))
+
+
+def test_refused_claim_does_not_extend(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A refused claim with a longer TTL leaves the original expiry in place."""
+    assert runner.run(store.claim("k", 10))
+    clock.advance(5)
+    assert not runner.run(store.claim("k", 1000))
+    clock.advance(5)
+    assert runner.run(store.claim("k", 10))
+
+
+def test_fractional_ttl(store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock) -> None:
+    """TTLs are honoured to the millisecond, as redeem passes the challenge's remaining time."""
+    assert runner.run(store.claim("k", 0.25))
+    clock.advance(0.249)
+    assert not runner.run(store.claim("k", 0.25))
+    clock.advance(0.001)
+    assert runner.run(store.claim("k", 0.25))
+
+
+# -- get -----------------------------------------------------------------------------
+
+
+def test_get_only_while_live(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """get returns the claim's value while it lives and None before and after."""
+    assert runner.run(store.get("k")) is None
+    runner.run(store.claim("k", 30, "idem-123"))
+    assert runner.run(store.get("k")) == "idem-123"
+    clock.advance(29.999)
+    assert runner.run(store.get("k")) == "idem-123"
+    clock.advance(0.001)
+    assert runner.run(store.get("k")) is None
+
+
+def test_get_distinguishes_empty_value_from_absent(
+    store: EphemeralStore, runner: asyncio.Runner
+) -> None:
+    """A live claim made without a value reads as "" (not None)."""
+    runner.run(store.claim("k", 30))
+    assert runner.run(store.get("k")) == ""
+    assert runner.run(store.get("other")) is None
+
+
+def test_values_round_trip_unicode(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """Values and keys with non-ASCII text come back unchanged."""
+    runner.run(store.claim("t:é", 30, "ключ ✓"))
+    assert runner.run(store.get("t:é")) == "ключ ✓"
+
+
+# -- counters ------------------------------------------------------------------------
+
+
+def test_incr_counts_within_window(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """incr returns the running total, honours `amount`, and keeps keys apart."""
+    assert runner.run(store.incr("r:a", 60)) == 1
+    assert runner.run(store.incr("r:a", 60)) == 2
+    assert runner.run(store.incr("r:a", 60, 5)) == 7
+    assert runner.run(store.incr("r:b", 60)) == 1
+    assert runner.run(store.incr("r:a", 60)) == 8
+
+
+def test_incr_resets_after_window(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """The window runs from the first add and does not slide with later adds."""
+    assert runner.run(store.incr("r", 10)) == 1
+    clock.advance(9.999)
+    assert runner.run(store.incr("r", 10)) == 2
+    clock.advance(0.001)
+    assert runner.run(store.incr("r", 10, 3)) == 3
+    clock.advance(9.999)
+    assert runner.run(store.incr("r", 10)) == 4
+    clock.advance(0.001)
+    assert runner.run(store.incr("r", 10)) == 1
+
+
+def test_claims_and_counters_survive_each_other(
+    store: EphemeralStore, runner: asyncio.Runner
+) -> None:
+    """Counting a key does not claim it and claiming does not count it."""
+    assert runner.run(store.incr("x", 60)) == 1
+    assert runner.run(store.get("x")) is None
+    assert runner.run(store.claim("x", 60, "v"))
+    assert runner.run(store.incr("x", 60)) == 2
+
+
+# -- purge ---------------------------------------------------------------------------
+
+
+def test_purge_drops_expired_only(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """purge removes exactly the expired claims and counters; live ones keep working."""
+    runner.run(store.claim("short", 10, "s"))
+    runner.run(store.claim("long", 100, "l"))
+    runner.run(store.incr("short-count", 10))
+    runner.run(store.incr("long-count", 100))
+    assert runner.run(store.purge()) == 0
+    clock.advance(10)
+    assert runner.run(store.purge()) == 2
+    assert runner.run(store.purge()) == 0
+    assert runner.run(store.get("long")) == "l"
+    assert not runner.run(store.claim("long", 100))
+    assert runner.run(store.incr("long-count", 100)) == 2
+    assert runner.run(store.get("short")) is None
+    assert runner.run(store.claim("short", 10))
+    assert runner.run(store.incr("short-count", 10)) == 1
+
+
+# -- several processes on one SQLite file ----------------------------------------------
+
+RACE_KEYS = 50
+RACE_PROCESSES = 6
+
+
+def _race_worker(
+    path: str,
+    worker: int,
+    barrier: "multiprocessing.synchronize.Barrier",
+    results: "multiprocessing.Queue[object]",
+) -> None:
+    """Open the store when everyone does, then claim every key (in this worker's own order)."""
+    try:
+        barrier.wait(timeout=60)
+        store = SqliteEphemeralStore(Path(path), FakeClock())
+        keys = [f"c:{i}" for i in range(RACE_KEYS)]
+        if worker % 2:
+            random.Random(worker).shuffle(keys)
+        barrier.wait(timeout=60)
+
+        async def claim_all() -> list[str]:
+            won = [key for key in keys if await store.claim(key, 300, str(worker))]
+            await store.close()
+            return won
+
+        results.put((worker, asyncio.run(claim_all())))
+    except Exception as exc:  # report any failure to the parent instead of dying silently
+        results.put((worker, repr(exc)))
+
+
+def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
+    """Six spawned processes racing on one database file claim each of 50 keys exactly once."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(RACE_PROCESSES)
+    results: multiprocessing.Queue[object] = ctx.Queue()
+    path = tmp_path / "ephemeral.sqlite3"
+    procs = [
+        ctx.Process(target=_race_worker, args=(str(path), w, barrier, results))
+        for w in range(RACE_PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = dict(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    errors = {w: r for w, r in outcomes.items() if isinstance(r, str)}
+    assert not errors, errors
+    won = [key for keys in outcomes.values() for key in keys]
+    assert sorted(won) == sorted(f"c:{i}" for i in range(RACE_KEYS))
+
+    check = SqliteEphemeralStore(path, FakeClock())
+    try:
+        for worker, keys in outcomes.items():
+            for key in keys:
+                assert asyncio.run(check.get(key)) == str(worker)
+    finally:
+        asyncio.run(check.close())

@@ -1,0 +1,115 @@
+"""zencaptcha siteverify: POST /captcha/siteverify, `success` and `message` values."""
+
+from starlette.testclient import TestClient
+
+from authkong.api.services import Services
+from authkong.domain.clock import FakeClock
+from authkong.storage.registry import NewSecret
+from tests.support import get_token, make_site
+
+URL = "/captcha/siteverify"
+VALID = {"success": True, "message": "valid"}
+
+
+def failure(message: str) -> dict[str, object]:
+    return {"success": False, "message": message}
+
+
+def test_form_success(client: TestClient, site: NewSecret) -> None:
+    """A form POST (what the WordPress plugin sends) answers exactly success and "valid"."""
+    token = get_token(client, site.site.sitekey)
+    got = client.post(
+        URL, data={"secret": site.secret, "response": token, "email": "a@example.com"}
+    )
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/json"
+    body = got.json()
+    assert body == VALID
+    # Risk signals are not evaluated yet, so the vendor's extra fields are absent.
+    assert not {"fraudscore", "countrycode", "emailvalid"} & body.keys()
+
+
+def test_json_success(client: TestClient, site: NewSecret) -> None:
+    """A JSON body verifies too."""
+    token = get_token(client, site.site.sitekey)
+    assert client.post(URL, json={"secret": site.secret, "response": token}).json() == VALID
+
+
+def test_multipart_success(client: TestClient, site: NewSecret) -> None:
+    """A multipart body verifies too."""
+    token = get_token(client, site.site.sitekey)
+    got = client.post(URL, files={"secret": (None, site.secret), "response": (None, token)})
+    assert got.json() == VALID
+
+
+def test_get_not_allowed(client: TestClient, site: NewSecret) -> None:
+    """GET fails with 405 and a JSON bad_request body, and does not spend the token."""
+    token = get_token(client, site.site.sitekey)
+    got = client.get(URL, params={"secret": site.secret, "response": token})
+    assert got.status_code == 405
+    assert got.headers["content-type"] == "application/json"
+    assert got.json() == failure("bad_request")
+    assert client.post(URL, data={"secret": site.secret, "response": token}).json() == VALID
+
+
+def test_reused_is_timeout_or_duplicate(client: TestClient, site: NewSecret) -> None:
+    """A second verification of one token: timeout_or_duplicate."""
+    token = get_token(client, site.site.sitekey)
+    assert client.post(URL, data={"secret": site.secret, "response": token}).json() == VALID
+    got = client.post(URL, data={"secret": site.secret, "response": token})
+    assert got.json() == failure("timeout_or_duplicate")
+
+
+def test_expired_is_timeout_or_duplicate(
+    client: TestClient, site: NewSecret, clock: FakeClock
+) -> None:
+    """A token past its lifetime: timeout_or_duplicate."""
+    token = get_token(client, site.site.sitekey)
+    clock.advance(300)
+    got = client.post(URL, data={"secret": site.secret, "response": token})
+    assert got.json() == failure("timeout_or_duplicate")
+
+
+def test_invalid_solution(client: TestClient, site: NewSecret) -> None:
+    """A forged solution: invalid_solution."""
+    got = client.post(URL, data={"secret": site.secret, "response": "sig.Y2hhbGxlbmdl.x"})
+    assert got.json() == failure("invalid_solution")
+
+
+def test_solution_of_another_site(
+    client: TestClient, site: NewSecret, services: Services, clock: FakeClock
+) -> None:
+    """A solution issued for another site: invalid_solution."""
+    other = make_site(services.registry, clock.now_ms(), name="Other")
+    token = get_token(client, other.site.sitekey)
+    got = client.post(URL, data={"secret": site.secret, "response": token})
+    assert got.json() == failure("invalid_solution")
+
+
+def test_invalid_secret(client: TestClient, site: NewSecret) -> None:
+    """A secret no site holds: invalid_secret."""
+    token = get_token(client, site.site.sitekey)
+    got = client.post(URL, data={"secret": "not-a-secret", "response": token})
+    assert got.json() == failure("invalid_secret")
+
+
+def test_missing_secret(client: TestClient, site: NewSecret) -> None:
+    """No secret: missing_secret (also when the solution is missing too)."""
+    token = get_token(client, site.site.sitekey)
+    assert client.post(URL, data={"response": token}).json() == failure("missing_secret")
+    assert client.post(URL, data={}).json() == failure("missing_secret")
+
+
+def test_missing_solution(client: TestClient, site: NewSecret) -> None:
+    """No response: missing_solution."""
+    got = client.post(URL, data={"secret": site.secret, "response": ""})
+    assert got.json() == failure("missing_solution")
+
+
+def test_bad_request(client: TestClient) -> None:
+    """An unreadable body: bad_request with HTTP 200 (the plugins fail open on other statuses)."""
+    got = client.post(
+        URL, content=b"secret=%E9", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert got.status_code == 200
+    assert got.json() == failure("bad_request")
