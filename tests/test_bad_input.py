@@ -364,9 +364,11 @@ def test_unknown_path(client: TestClient, path: str) -> None:
     ],
 )
 def test_wrong_method(client: TestClient, method: str, path: str) -> None:
-    """Methods a route does not take answer 405 with AuthKong's JSON body."""
+    """Methods a route does not take answer 405 with AuthKong's JSON body and an Allow header."""
     got = client.request(method, path)
     assert got.status_code == 405
+    assert method not in got.headers["allow"]
+    assert "POST" in got.headers["allow"]
     assert got.json() == {
         "success": False,
         "error_code": "method_not_allowed",

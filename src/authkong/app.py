@@ -53,7 +53,7 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
         body = {"success": False, "error_code": METHOD_NOT_ALLOWED.code, "message": METHOD_NOT_ALLOWED.message}
     else:
         body = {"success": False, "error_code": "not_found", "message": "No such endpoint."}
-    return json_response(body, exc.status_code)
+    return json_response(body, exc.status_code, headers=dict(exc.headers or {}))
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

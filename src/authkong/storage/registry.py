@@ -96,7 +96,7 @@ class Registry:
         secret = new_secret()
         with self.engine.begin() as conn:
             site_id = conn.execute(
-                insert(sites).values(
+                insert(sites).returning(sites.c.id).values(
                     sitekey=sitekey,
                     name=name,
                     domains=json.dumps(list(domains)),
@@ -106,7 +106,7 @@ class Registry:
                     created_ms=now_ms,
                     updated_ms=now_ms,
                 )
-            ).inserted_primary_key[0]
+            ).scalar_one()
             conn.execute(
                 insert(site_secrets).values(
                     site_id=site_id, digest=hash_secret(secret), created_ms=now_ms, expires_ms=None

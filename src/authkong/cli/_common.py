@@ -1,0 +1,141 @@
+"""Options and output shared by the `authkong` subcommands."""
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from authkong.config import DEFAULT_DATA_DIR
+from authkong.domain.pow import Difficulty
+from authkong.domain.site import (
+    DEFAULT_PRESET,
+    DEFAULT_TOKEN_LIFETIME,
+    MAX_TOKEN_LIFETIME,
+    MIN_TOKEN_LIFETIME,
+    PRESETS,
+    Site,
+    normalize_domain,
+)
+from authkong.storage.registry import Registry, migrate, open_engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION_S = 365 * 86400  # longer overlaps defeat rotation, and huge ones overflow SQLite
+
+
+def data_dir_option(func: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_DATA_DIR,
+        envvar="AUTHKONG_DATA_DIR",
+        show_default=True,
+        help="Directory with the SQLite databases and server keys.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
+
+
+def parse_duration(value: str) -> int:
+    """Seconds in '90', '90s', '30m', '2h' or '1d'."""
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a duration like 90s, 30m, 2h or 1d")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise click.BadParameter(f"{value!r} is longer than 365d")
+    return seconds
+
+
+def duration_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    return parse_duration(value)
+
+
+def open_registry(data_dir: Path) -> Registry:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(data_dir / "authkong.sqlite3")
+    migrate(engine)
+    return Registry(engine)
+
+
+def site_json(site: Site, secret: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "sitekey": site.sitekey,
+        "name": site.name,
+        "domains": list(site.domains),
+        "k": site.difficulty.k,
+        "solution_difficulty": site.difficulty.solution_hashes,
+        "expected_hashes": site.difficulty.expected_hashes,
+        "token_lifetime": site.token_lifetime,
+    }
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
+def print_site(site: Site, as_json: bool, secret: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(site_json(site, secret), indent=2))
+        return
+    click.echo(f"site:     {site.name}")
+    click.echo(f"sitekey:  {site.sitekey}")
+    if secret is not None:
+        click.echo(f"secret:   {secret}")
+        click.echo("          (shown once: only its hash is stored; keep it on your backend)")
+    click.echo(f"domains:  {', '.join(site.domains)}")
+    d = site.difficulty
+    click.echo(
+        f"work:     k={d.k} x {d.solution_hashes} hashes = {d.expected_hashes} expected hashes"
+    )
+    click.echo(f"tokens:   valid {site.token_lifetime} s, single use")
+
+
+def difficulty_from(
+    preset: str | None, k: int | None, solution_hashes: int | None, base: Difficulty
+) -> Difficulty:
+    chosen = PRESETS[preset] if preset else base
+    return Difficulty(k=k or chosen.k, solution_hashes=solution_hashes or chosen.solution_hashes)
+
+
+def difficulty_options(func: F) -> F:
+    func = click.option(
+        "--difficulty",
+        type=click.Choice(sorted(PRESETS)),
+        default=None,
+        help=f"Work preset (default {DEFAULT_PRESET}).",
+    )(func)
+    func = click.option(
+        "--k", type=click.IntRange(1, 64), default=None, help="Solutions per challenge."
+    )(func)
+    func = click.option(
+        "--solution-difficulty",
+        "solution_hashes",
+        type=click.IntRange(1, 2**32),
+        default=None,
+        help="Mean hashes to find one solution.",
+    )(func)
+    return click.option(
+        "--token-lifetime",
+        type=click.IntRange(MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME),
+        default=None,
+        help=f"Seconds a response token stays valid (default {DEFAULT_TOKEN_LIFETIME}).",
+    )(func)
+
+
+def domains_from(values: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(dict.fromkeys(normalize_domain(v) for v in values))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--domain") from exc
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)

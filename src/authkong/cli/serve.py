@@ -1,0 +1,76 @@
+"""`authkong serve`: prepare the data dir, create the demo site once, run uvicorn."""
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from authkong.cli._common import data_dir_option, open_registry, print_site
+from authkong.domain.clock import SystemClock
+from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS
+from authkong.storage import keyfile
+
+DEMO_DOMAINS = ("localhost", "127.0.0.1")
+
+
+class _RedactQuery(logging.Filter):
+    """Access-log lines without query strings: a GET siteverify carries the secret there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            path = args[2]
+            if isinstance(path, str):
+                args[2] = path.split("?", 1)[0]
+                record.args = tuple(args)
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = json.loads(json.dumps(LOGGING_CONFIG))
+    config["filters"] = {"redact_query": {"()": _RedactQuery}}
+    config["handlers"]["access"]["filters"] = ["redact_query"]
+    return config
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@data_dir_option
+def serve(host: str, port: int, workers: int, data_dir: Path) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    data_dir = data_dir.resolve()
+    registry = open_registry(data_dir)
+    keyfile.load_or_create(data_dir)
+    if not registry.all_sites():
+        created = registry.create_site(
+            name="Demo",
+            domains=DEMO_DOMAINS,
+            difficulty=PRESETS[DEFAULT_PRESET],
+            token_lifetime=DEFAULT_TOKEN_LIFETIME,
+            now_ms=SystemClock().now_ms(),
+        )
+        base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
+        click.echo("First start: created a demo site for localhost and 127.0.0.1.")
+        print_site(created.site, as_json=False, secret=created.secret)
+        click.echo(f"Next: open {base}/ and verify tokens at {base}/api/siteverify")
+        click.echo("      add your own site: authkong site create --name NAME --domain example.com")
+    registry.engine.dispose()
+    os.environ["AUTHKONG_DATA_DIR"] = str(data_dir)
+    uvicorn.run(
+        "authkong.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=_log_config(),
+        server_header=False,
+    )
