@@ -24,7 +24,9 @@ def make_site(
     )
 
 
-def get_challenge(client: TestClient, sitekey: str, hostname: str = "example.com", **extra: str) -> dict[str, Any]:
+def get_challenge(
+    client: TestClient, sitekey: str, hostname: str = "example.com", **extra: str
+) -> dict[str, Any]:
     got = client.post("/api/v1/challenge", json={"sitekey": sitekey, "hostname": hostname, **extra})
     assert got.status_code == 200, got.text
     body: dict[str, Any] = got.json()
@@ -39,7 +41,8 @@ def get_token(client: TestClient, sitekey: str, hostname: str = "example.com", *
     """A fresh response token from the real challenge and redeem endpoints."""
     challenge = get_challenge(client, sitekey, hostname, **extra)
     redeemed = client.post(
-        "/api/v1/redeem", json={"challenge": challenge["challenge"], "nonces": solve_challenge(challenge)}
+        "/api/v1/redeem",
+        json={"challenge": challenge["challenge"], "nonces": solve_challenge(challenge)},
     )
     assert redeemed.status_code == 200, redeemed.text
     token: str = redeemed.json()["token"]

@@ -211,7 +211,7 @@ def _race_worker(
             return won
 
         results.put((worker, asyncio.run(claim_all())))
-    except Exception as exc:  # report any failure to the parent instead of dying silently
+    except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
         results.put((worker, repr(exc)))
 
 

@@ -9,7 +9,9 @@ DEFAULT_DATA_DIR = "./authkong-data"
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("AUTHKONG_DATA_DIR", DEFAULT_DATA_DIR)))
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("AUTHKONG_DATA_DIR", DEFAULT_DATA_DIR))
+    )
     """Holds the SQLite databases and keys.json; env AUTHKONG_DATA_DIR."""
     max_body_bytes: int = 16 * 1024
     """Largest request body accepted; a verify call needs well under 3 kB."""

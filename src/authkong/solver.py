@@ -7,7 +7,9 @@ from multiprocessing.synchronize import Event
 from authkong.domain.pow import solve
 
 
-def _search(seed: bytes, target: int, start: int, stride: int, out: "mp.Queue[int]", stop: Event) -> None:
+def _search(
+    seed: bytes, target: int, start: int, stride: int, out: "mp.Queue[int]", stop: Event
+) -> None:
     nonce = start
     while not stop.is_set():
         (found,) = solve(seed, 1, target, start=nonce, stride=stride)
@@ -23,7 +25,10 @@ def solve_parallel(seed: bytes, k: int, target: int, workers: int | None = None)
     ctx = mp.get_context("spawn")
     out: mp.Queue[int] = ctx.Queue()
     stop = ctx.Event()
-    procs = [ctx.Process(target=_search, args=(seed, target, i, workers, out, stop), daemon=True) for i in range(workers)]
+    procs = [
+        ctx.Process(target=_search, args=(seed, target, i, workers, out, stop), daemon=True)
+        for i in range(workers)
+    ]
     for p in procs:
         p.start()
     found: set[int] = set()

@@ -29,11 +29,19 @@ SITEVERIFY_ERRORS = _table(
     ApiError("missing_secret", 200, "The secret parameter is missing."),
     ApiError("invalid_secret", 200, "The secret does not belong to any site."),
     ApiError("missing_response", 200, "The response parameter is missing."),
-    ApiError("invalid_response", 200, "The response token is malformed or was not issued by this server."),
-    ApiError("expired_response", 200, "The response token has expired; the visitor must solve a new captcha."),
+    ApiError(
+        "invalid_response", 200, "The response token is malformed or was not issued by this server."
+    ),
+    ApiError(
+        "expired_response",
+        200,
+        "The response token has expired; the visitor must solve a new captcha.",
+    ),
     ApiError("already_spent", 200, "The response token has already been verified once."),
     ApiError("sitekey_mismatch", 200, "The response token was issued for a different sitekey."),
-    ApiError("bad_request", 200, "The request body could not be read (size, encoding or content type)."),
+    ApiError(
+        "bad_request", 200, "The request body could not be read (size, encoding or content type)."
+    ),
 )
 
 WIDGET_ERRORS = _table(
@@ -41,8 +49,12 @@ WIDGET_ERRORS = _table(
     ApiError("invalid_sitekey", 400, "The sitekey is not registered on this server."),
     ApiError("missing_hostname", 400, "The hostname of the page could not be determined."),
     ApiError("hostname_not_allowed", 403, "This hostname is not allowed for the sitekey."),
-    ApiError("invalid_parameter", 400, "A parameter is too long or has characters that are not allowed."),
-    ApiError("invalid_challenge", 400, "The challenge is malformed or was not issued by this server."),
+    ApiError(
+        "invalid_parameter", 400, "A parameter is too long or has characters that are not allowed."
+    ),
+    ApiError(
+        "invalid_challenge", 400, "The challenge is malformed or was not issued by this server."
+    ),
     ApiError("challenge_expired", 410, "The challenge has expired; request a new one."),
     ApiError("invalid_solution", 400, "The nonces do not solve the challenge."),
     ApiError("challenge_already_redeemed", 409, "The challenge has already been redeemed."),
@@ -51,7 +63,9 @@ WIDGET_ERRORS = _table(
     ApiError("malformed_body", 400, "The request body could not be parsed."),
 )
 
-METHOD_NOT_ALLOWED = ApiError("method_not_allowed", 405, "This endpoint does not accept that HTTP method.")
+METHOD_NOT_ALLOWED = ApiError(
+    "method_not_allowed", 405, "This endpoint does not accept that HTTP method."
+)
 
 ALL_ERRORS = {**SITEVERIFY_ERRORS, **WIDGET_ERRORS, METHOD_NOT_ALLOWED.code: METHOD_NOT_ALLOWED}
 

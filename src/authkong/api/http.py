@@ -7,7 +7,6 @@ endpoint maps to its own documented error code.
 
 import json
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qsl
 
@@ -27,16 +26,13 @@ class BadInput(StrEnum):
     MALFORMED = "malformed_body"
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    params: dict[str, str]
-
-
 class JSONBytesResponse(Response):
     media_type = "application/json"
 
 
-def json_response(body: dict[str, object], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: dict[str, object], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """Compact JSON without Starlette's extra validation pass; bodies here are small dicts."""
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return JSONBytesResponse(data, status_code=status, headers=headers)
@@ -65,7 +61,9 @@ def _text_params(pairs: list[tuple[str, str]]) -> dict[str, str] | BadInput:
 
 
 def _urlencoded_params(text: str) -> dict[str, str] | BadInput:
-    if _BROKEN_PERCENT.search(text):
+    if not text:
+        return {}
+    if "%" in text and _BROKEN_PERCENT.search(text):
         return BadInput.MALFORMED
     try:
         return _text_params(parse_qsl(text, keep_blank_values=True, errors="strict"))
@@ -103,7 +101,9 @@ def _json_params(data: dict[str, object]) -> dict[str, str] | BadInput:
     return _text_params(pairs)
 
 
-async def parse_body(request: Request, limit: int, *, allow_json: bool = True) -> dict[str, str] | BadInput:
+async def parse_body(
+    request: Request, limit: int, *, allow_json: bool = True
+) -> dict[str, str] | BadInput:
     """Parameters from a form or JSON body (JSON values must be strings or null)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":

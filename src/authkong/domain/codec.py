@@ -31,17 +31,17 @@ def pack(fields: Sequence[bytes]) -> bytes:
 def unpack(data: bytes, count: int) -> list[bytes]:
     """Split `data` into exactly `count` framed fields, or raise CodecError."""
     fields: list[bytes] = []
+    end = len(data)
     pos = 0
     for _ in range(count):
-        if pos + 2 > len(data):
+        start = pos + 2
+        if start > end:
             raise CodecError("truncated length")
-        (size,) = struct.unpack_from(">H", data, pos)
-        pos += 2
-        if pos + size > len(data):
+        pos = start + (data[start - 2] << 8 | data[start - 1])
+        if pos > end:
             raise CodecError("truncated field")
-        fields.append(data[pos : pos + size])
-        pos += size
-    if pos != len(data):
+        fields.append(data[start:pos])
+    if pos != end:
         raise CodecError("trailing bytes")
     return fields
 

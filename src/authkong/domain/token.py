@@ -7,6 +7,7 @@ authentication instead of being reinterpreted.
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,6 +50,12 @@ def new_token_id() -> bytes:
     return os.urandom(TOKEN_ID_BYTES)
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    """One AESGCM object per key: building it costs more than decrypting a token."""
+    return AESGCM(key)
+
+
 def _aad(kid: str) -> bytes:
     return VERSION + b"\x00" + kid.encode()
 
@@ -71,7 +78,7 @@ def seal(token: ResponseToken, keys: Keyring) -> str:
         ]
     )
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(keys.signing.seal).encrypt(nonce, plaintext, _aad(keys.current))
+    sealed = _cipher(keys.signing.seal).encrypt(nonce, plaintext, _aad(keys.current))
     return f"{keys.current}.{codec.b64encode(nonce + sealed)}"
 
 
@@ -87,7 +94,7 @@ def unseal(value: str, keys: Keyring) -> ResponseToken | None:
         body = codec.b64decode(body_text)
         if len(body) < NONCE_BYTES + 16:
             return None
-        plaintext = AESGCM(pair.seal).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], _aad(kid))
+        plaintext = _cipher(pair.seal).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], _aad(kid))
         fields = codec.unpack(plaintext, FIELD_COUNT)
         reasons = codec.read_text(fields[10])
         return ResponseToken(

@@ -31,5 +31,7 @@ class Verdict:
         return self.failure is None
 
     @staticmethod
-    def fail(failure: Failure, token: ResponseToken | None = None, site: Site | None = None) -> "Verdict":
+    def fail(
+        failure: Failure, token: ResponseToken | None = None, site: Site | None = None
+    ) -> "Verdict":
         return Verdict(failure=failure, token=token, site=site)

@@ -1,5 +1,6 @@
 """Server keys on disk: `keys.json` in the data dir, mode 0600, created on first start."""
 
+import contextlib
 import json
 import os
 import secrets
@@ -13,7 +14,10 @@ KEEP_PAIRS = 3  # the current pair plus two older ones still verify what they is
 
 
 def _new_pair() -> dict[str, str]:
-    return {"mac": codec.b64encode(secrets.token_bytes(32)), "seal": codec.b64encode(secrets.token_bytes(32))}
+    return {
+        "mac": codec.b64encode(secrets.token_bytes(32)),
+        "seal": codec.b64encode(secrets.token_bytes(32)),
+    }
 
 
 def _write(path: Path, data: dict[str, object], *, exclusive: bool) -> None:
@@ -49,10 +53,9 @@ def _parse(data: dict[str, object]) -> Keyring:
 def load_or_create(data_dir: Path) -> Keyring:
     """Read the keyring, creating it (atomically, once) if this is the first start."""
     path = data_dir / KEYS_FILE
-    try:
+    # Another process (or an earlier start) may have made it first; then use theirs.
+    with contextlib.suppress(FileExistsError):
         _write(path, {"current": "1", "pairs": {"1": _new_pair()}}, exclusive=True)
-    except FileExistsError:
-        pass  # another process (or an earlier start) made it first; use theirs
     return _parse(json.loads(path.read_text()))
 
 

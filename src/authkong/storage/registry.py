@@ -96,7 +96,9 @@ class Registry:
         secret = new_secret()
         with self.engine.begin() as conn:
             site_id = conn.execute(
-                insert(sites).returning(sites.c.id).values(
+                insert(sites)
+                .returning(sites.c.id)
+                .values(
                     sitekey=sitekey,
                     name=name,
                     domains=json.dumps(list(domains)),

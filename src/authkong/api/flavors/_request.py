@@ -1,6 +1,6 @@
 """What every flavor does before and after the core: gather parameters, format times."""
 
-from datetime import UTC, datetime
+import time
 
 from starlette.requests import Request
 
@@ -27,7 +27,7 @@ async def gather(request: Request, *, allow_json: bool = True) -> dict[str, str]
 
 def iso_time(ms: int, *, millis: bool = True) -> str:
     """ISO 8601 UTC with a Z suffix, as every vendor prints challenge_ts."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = time.gmtime(ms // 1000)
+    date = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    stamp = f"{date}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    return f"{stamp}.{ms % 1000:03d}Z" if millis else f"{stamp}Z"

@@ -53,7 +53,9 @@ def failure(*codes: str) -> Response:
     return json_response({"success": False, "error-codes": list(codes)})
 
 
-def _test_key_answer(secret: str | None, response: str, sitekey: str | None, now_ms: int) -> Response | None:
+def _test_key_answer(
+    secret: str | None, response: str, sitekey: str | None, now_ms: int
+) -> Response | None:
     """The vendor's documented answer when a test key is involved, else None."""
     # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
     given = (secret or "").encode("utf-8", "surrogatepass")
@@ -80,7 +82,11 @@ async def siteverify(request: Request) -> Response:
         return failure(CODES[Failure.BAD_REQUEST])
     secret, response = params.get("secret"), params.get("response")
     sitekey = params.get("sitekey") or None
-    missing = [CODES[f] for f, v in ((Failure.MISSING_RESPONSE, response), (Failure.MISSING_SECRET, secret)) if not v]
+    missing = [
+        CODES[f]
+        for f, v in ((Failure.MISSING_RESPONSE, response), (Failure.MISSING_SECRET, secret))
+        if not v
+    ]
     if missing:
         return failure(*missing)
     assert response is not None

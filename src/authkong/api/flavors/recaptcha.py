@@ -45,7 +45,11 @@ async def siteverify(request: Request) -> Response:
     svc = services(request)
     if secret == TEST_SECRET and response:
         return json_response(
-            {"success": True, "challenge_ts": iso_time(svc.clock.now_ms(), millis=False), "hostname": TEST_HOSTNAME}
+            {
+                "success": True,
+                "challenge_ts": iso_time(svc.clock.now_ms(), millis=False),
+                "hostname": TEST_HOSTNAME,
+            }
         )
     verdict = await verify(svc, secret=secret, response=response)
     if verdict.failure is not None:

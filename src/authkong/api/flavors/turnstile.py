@@ -75,7 +75,11 @@ async def siteverify(request: Request) -> Response:
     if isinstance(params, BadInput):
         return failure(CODES[Failure.BAD_REQUEST])
     secret, response = params.get("secret"), params.get("response")
-    missing = [CODES[f] for f, v in ((Failure.MISSING_SECRET, secret), (Failure.MISSING_RESPONSE, response)) if not v]
+    missing = [
+        CODES[f]
+        for f, v in ((Failure.MISSING_SECRET, secret), (Failure.MISSING_RESPONSE, response))
+        if not v
+    ]
     if missing:
         return failure(*missing)
     assert secret is not None and response is not None
@@ -92,5 +96,8 @@ async def siteverify(request: Request) -> Response:
     token = verdict.token
     assert token is not None
     return success(
-        challenge_ts=iso_time(token.issued_ms), hostname=token.hostname, action=token.action, cdata=token.cdata
+        challenge_ts=iso_time(token.issued_ms),
+        hostname=token.hostname,
+        action=token.action,
+        cdata=token.cdata,
     )

@@ -37,7 +37,9 @@ async def siteverify(request: Request) -> Response:
     params = await gather(request)
     if isinstance(params, BadInput):
         return failure(MESSAGES[Failure.BAD_REQUEST])
-    verdict = await verify(services(request), secret=params.get("secret"), response=params.get("response"))
+    verdict = await verify(
+        services(request), secret=params.get("secret"), response=params.get("response")
+    )
     if verdict.failure is not None:
         return failure(MESSAGES[verdict.failure])
     return json_response({"success": True, "message": "valid"})
