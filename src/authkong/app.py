@@ -1,20 +1,20 @@
 """create_app(settings) wires domain, storage and HTTP together."""
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from authkong.api import challenge, pages, redeem
+from authkong.api.asgi import Endpoint, HotRequest, json_response
 from authkong.api.errors import METHOD_NOT_ALLOWED
 from authkong.api.flavors import authkong, hcaptcha, recaptcha, turnstile, zencaptcha
-from authkong.api.http import json_response
 from authkong.api.services import Services
 from authkong.config import Settings
 from authkong.domain.clock import Clock, SystemClock
@@ -47,28 +47,26 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        body = {
+def _routing_error(status: int) -> dict[str, object]:
+    if status == 405:
+        return {
             "success": False,
             "error_code": METHOD_NOT_ALLOWED.code,
             "message": METHOD_NOT_ALLOWED.message,
         }
-    else:
-        body = {"success": False, "error_code": "not_found", "message": "No such endpoint."}
-    return json_response(body, exc.status_code, headers=dict(exc.headers or {}))
+    return {"success": False, "error_code": "not_found", "message": "No such endpoint."}
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(_routing_error(exc.status_code), exc.status_code, headers=exc.headers)
 
 
 class HotPaths:
-    """Exact-path dispatch in front of Starlette for the endpoints every visitor hits.
+    """Exact-path dispatch of the hot endpoints (api/asgi.py) in front of Starlette.
 
-    Challenge, redeem and siteverify skip the router's pattern matching and the middleware
-    stack, which cost more than their own work (see bench/http_bench.py); anything else,
-    including a wrong method, goes to Starlette as usual.
+    A wrong method on a hot path answers 405 here, in the same JSON shape Starlette's
+    handler gives every other route.
     """
 
     def __init__(self, app: Starlette, routes: dict[str, tuple[Endpoint, frozenset[str]]]) -> None:
@@ -80,14 +78,18 @@ class HotPaths:
         return self.app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            hit = self.routes.get(scope["path"])
-            if hit is not None and scope["method"] in hit[1]:
-                scope["app"] = self.app
-                response = await hit[0](Request(scope, receive))
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        hit = self.routes.get(scope["path"]) if scope["type"] == "http" else None
+        if hit is None:
+            await self.app(scope, receive, send)
+            return
+        endpoint, methods = hit
+        if scope["method"] in methods:
+            reply = await endpoint(HotRequest(scope, receive, self.app))
+        else:
+            reply = json_response(
+                _routing_error(405), 405, headers={"Allow": ", ".join(sorted(methods))}
+            )
+        await reply(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> HotPaths:

@@ -4,9 +4,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.errors import bad_input_error, widget_error
 from authkong.api.http import BadInput, json_response, parse_body
 from authkong.api.services import services
@@ -20,12 +18,12 @@ CDATA_RE = re.compile(r"[A-Za-z0-9_-]{0,255}")
 MODES = ("", "checkbox", "invisible", "score")
 
 
-def page_hostname(explicit: str, request: Request) -> str:
+def page_hostname(explicit: str, request: HotRequest) -> str:
     """The host page's hostname: the widget sends it; else Origin, else Referer."""
     if explicit:
         return explicit.strip().lower().rstrip(".")
-    for header in ("origin", "referer"):
-        value = request.headers.get(header)
+    for header in (b"origin", b"referer"):
+        value = request.header(header)
         if value:
             try:
                 host = urlsplit(value).hostname
@@ -36,7 +34,7 @@ def page_hostname(explicit: str, request: Request) -> str:
     return ""
 
 
-async def issue(request: Request) -> Response:
+async def issue(request: HotRequest) -> JsonReply:
     svc = services(request)
     params = await parse_body(request, svc.settings.max_body_bytes)
     if isinstance(params, BadInput):

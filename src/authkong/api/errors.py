@@ -5,9 +5,8 @@ A test checks that this table and the document agree and that every code is reac
 
 from dataclasses import dataclass
 
-from starlette.responses import Response
-
-from authkong.api.http import BadInput, json_response
+from authkong.api.asgi import JsonReply, json_response
+from authkong.api.http import BadInput
 from authkong.domain.verdict import Failure
 
 
@@ -72,10 +71,10 @@ ALL_ERRORS = {**SITEVERIFY_ERRORS, **WIDGET_ERRORS, METHOD_NOT_ALLOWED.code: MET
 FAILURE_CODES = {failure: SITEVERIFY_ERRORS[failure.value] for failure in Failure}
 
 
-def widget_error(code: str) -> Response:
+def widget_error(code: str) -> JsonReply:
     error = WIDGET_ERRORS[code]
     return json_response({"error_code": error.code, "message": error.message}, error.status)
 
 
-def bad_input_error(bad: BadInput) -> Response:
+def bad_input_error(bad: BadInput) -> JsonReply:
     return widget_error(bad.value)

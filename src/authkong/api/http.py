@@ -11,8 +11,10 @@ from enum import StrEnum
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
-from starlette.responses import Response
+
+from authkong.api.asgi import HotRequest, json_response
+
+__all__ = ["BadInput", "json_response", "parse_body", "parse_query", "read_body"]
 
 MAX_FIELDS = 64
 # A "%" not followed by two hex digits: parse_qsl would keep it literally, but no client
@@ -26,20 +28,8 @@ class BadInput(StrEnum):
     MALFORMED = "malformed_body"
 
 
-class JSONBytesResponse(Response):
-    media_type = "application/json"
-
-
-def json_response(
-    body: dict[str, object], status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """Compact JSON without Starlette's extra validation pass; bodies here are small dicts."""
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return JSONBytesResponse(data, status_code=status, headers=headers)
-
-
-async def read_body(request: Request, limit: int) -> bytes | BadInput:
-    declared = request.headers.get("content-length")
+async def read_body(request: HotRequest, limit: int) -> bytes | BadInput:
+    declared = request.header(b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return BadInput.TOO_LARGE if declared.isdigit() else BadInput.MALFORMED
     chunks = bytearray()
@@ -71,9 +61,9 @@ def _urlencoded_params(text: str) -> dict[str, str] | BadInput:
         return BadInput.MALFORMED
 
 
-def parse_query(request: Request, limit: int) -> dict[str, str] | BadInput:
+def parse_query(request: HotRequest, limit: int) -> dict[str, str] | BadInput:
     """Query-string parameters; a query longer than the body limit is as bad as such a body."""
-    raw_bytes: bytes = request.scope.get("query_string", b"")
+    raw_bytes = request.query_string
     if len(raw_bytes) > limit:
         return BadInput.TOO_LARGE
     try:
@@ -102,10 +92,10 @@ def _json_params(data: dict[str, object]) -> dict[str, str] | BadInput:
 
 
 async def parse_body(
-    request: Request, limit: int, *, allow_json: bool = True
+    request: HotRequest, limit: int, *, allow_json: bool = True
 ) -> dict[str, str] | BadInput:
     """Parameters from a form or JSON body (JSON values must be strings or null)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         return await _parse_multipart(request, limit)
     body = await read_body(request, limit)
@@ -128,14 +118,14 @@ async def parse_body(
     return BadInput.UNSUPPORTED_TYPE
 
 
-async def _parse_multipart(request: Request, limit: int) -> dict[str, str] | BadInput:
-    declared = request.headers.get("content-length")
+async def _parse_multipart(request: HotRequest, limit: int) -> dict[str, str] | BadInput:
+    declared = request.header(b"content-length")
     if declared is None or not declared.isdigit():
         return BadInput.MALFORMED
     if int(declared) > limit:
         return BadInput.TOO_LARGE
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+        form = await request.framework_request().form(max_files=0, max_fields=MAX_FIELDS)
     except Exception:  # python-multipart raises many types on broken input  # noqa: BLE001
         return BadInput.MALFORMED
     pairs = [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]

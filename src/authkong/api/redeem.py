@@ -6,15 +6,14 @@ Checks run cheapest first: MAC and expiry, then k hashes, and only then the one 
 
 import json
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.errors import bad_input_error, widget_error
 from authkong.api.http import BadInput, json_response, read_body
 from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
 from authkong.domain import token as tokens
 from authkong.domain.pow import MAX_K, check_solution
+from authkong.storage.ephemeral import claim_key
 
 MAX_CHALLENGE_CHARS = 2048
 
@@ -36,9 +35,9 @@ def _read_request(body: bytes) -> tuple[str, list[int]] | None:
     return challenge, nonces
 
 
-async def redeem(request: Request) -> Response:
+async def redeem(request: HotRequest) -> JsonReply:
     svc = services(request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return bad_input_error(BadInput.UNSUPPORTED_TYPE)
     body = await read_body(request, svc.settings.max_body_bytes)
@@ -61,7 +60,7 @@ async def redeem(request: Request) -> Response:
     if not check_solution(challenge.seed, nonces, challenge.k, challenge.target):
         return widget_error("invalid_solution")
     ttl_s = (challenge.expires_ms - now) / 1000
-    if not await svc.store.claim("c:" + challenge.id, ttl_s):
+    if not await svc.store.claim(claim_key("c", challenge.expires_ms, challenge.id), ttl_s):
         return widget_error("challenge_already_redeemed")
 
     token = tokens.ResponseToken(

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from starlette.requests import Request
-
+from authkong.api.asgi import HotRequest
 from authkong.config import Settings
 from authkong.domain.clock import Clock
 from authkong.domain.keys import Keyring
@@ -21,11 +20,11 @@ class Services:
     store: EphemeralStore
 
 
-def services(request: Request) -> Services:
+def services(request: HotRequest) -> Services:
     svc: Services = request.app.state.services
     return svc
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HotRequest) -> str:
     # Proxy headers are not trusted yet: the peer address is the client.
-    return request.client.host if request.client else ""
+    return request.client_host

@@ -11,6 +11,7 @@ import uuid
 from authkong.api.services import Services
 from authkong.domain.verdict import Failure, Verdict
 from authkong.domain.verification import inspect
+from authkong.storage.ephemeral import claim_key
 
 MAX_IDEMPOTENCY_KEY = 64
 
@@ -51,7 +52,7 @@ async def verify(
         return verdict
     token = verdict.token
     assert token is not None
-    key = "t:" + token.id
+    key = claim_key("t", token.expires_ms, token.id)
     ttl_s = (token.expires_ms - now) / 1000
     if await svc.store.claim(key, ttl_s, idempotency_key or ""):
         return verdict

@@ -2,13 +2,12 @@
 
 import time
 
-from starlette.requests import Request
-
+from authkong.api.asgi import HotRequest
 from authkong.api.http import BadInput, parse_body, parse_query
 from authkong.api.services import services
 
 
-async def gather(request: Request, *, allow_json: bool = True) -> dict[str, str] | BadInput:
+async def gather(request: HotRequest, *, allow_json: bool = True) -> dict[str, str] | BadInput:
     """Query-string parameters overlaid with body parameters (the body wins).
 
     Several reCAPTCHA clients put everything in the query string, even on POST.

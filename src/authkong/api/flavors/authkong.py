@@ -4,9 +4,7 @@ Answer: `success`, `message`, `error_code` (null on success) from the table in
 docs/errors.md, plus the token's facts on success.
 """
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.errors import FAILURE_CODES, SITEVERIFY_ERRORS
 from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput, json_response
@@ -17,7 +15,7 @@ from authkong.domain.verdict import Verdict
 SUCCESS_MESSAGE = "The response token is valid."
 
 
-def render(verdict: Verdict) -> Response:
+def render(verdict: Verdict) -> JsonReply:
     if verdict.failure is not None:
         error = FAILURE_CODES[verdict.failure]
         return json_response({"success": False, "message": error.message, "error_code": error.code})
@@ -37,7 +35,7 @@ def render(verdict: Verdict) -> Response:
     )
 
 
-async def siteverify(request: Request) -> Response:
+async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request)
     if isinstance(params, BadInput):
         error = SITEVERIFY_ERRORS["bad_request"]

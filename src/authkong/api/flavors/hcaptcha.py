@@ -5,9 +5,7 @@ The optional `sitekey` parameter must match the token's site (`sitekey-secret-mi
 
 import hmac
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput, json_response
 from authkong.api.services import services
@@ -49,13 +47,13 @@ CODES = {
 }
 
 
-def failure(*codes: str) -> Response:
+def failure(*codes: str) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes)})
 
 
 def _test_key_answer(
     secret: str | None, response: str, sitekey: str | None, now_ms: int
-) -> Response | None:
+) -> JsonReply | None:
     """The vendor's documented answer when a test key is involved, else None."""
     # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
     given = (secret or "").encode("utf-8", "surrogatepass")
@@ -76,7 +74,7 @@ def _test_key_answer(
     )
 
 
-async def siteverify(request: Request) -> Response:
+async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request, allow_json=False)
     if isinstance(params, BadInput):
         return failure(CODES[Failure.BAD_REQUEST])

@@ -5,9 +5,7 @@ drf-recaptcha reject either mix-up. A token is v3 when the widget ran in "score"
 Failures are HTTP 200 with `error-codes`, as Google answers.
 """
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput, json_response
 from authkong.api.services import services
@@ -31,11 +29,11 @@ CODES = {
 }
 
 
-def failure(*codes: str) -> Response:
+def failure(*codes: str) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes)})
 
 
-async def siteverify(request: Request) -> Response:
+async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request)
     if isinstance(params, BadInput):
         return failure(CODES[Failure.BAD_REQUEST])

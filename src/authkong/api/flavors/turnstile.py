@@ -6,9 +6,7 @@ popular Python clients raise or return nothing on any other status.
 
 import hmac
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput, json_response
 from authkong.api.services import services
@@ -34,11 +32,11 @@ CODES = {
 }
 
 
-def failure(*codes: str, status: int = 200) -> Response:
+def failure(*codes: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes), "messages": []}, status)
 
 
-def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> Response:
+def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> JsonReply:
     return json_response(
         {
             "success": True,
@@ -53,7 +51,7 @@ def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> Res
     )
 
 
-def _test_key_answer(secret: str, response: str, now_ms: int) -> Response | None:
+def _test_key_answer(secret: str, response: str, now_ms: int) -> JsonReply | None:
     # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters.
     given = secret.encode("utf-8", "surrogatepass")
     test_secret = next((t for t in TEST_SECRETS if hmac.compare_digest(given, t.encode())), None)
@@ -68,7 +66,7 @@ def _test_key_answer(secret: str, response: str, now_ms: int) -> Response | None
     return success(challenge_ts=iso_time(now_ms), hostname="example.com", action="", cdata="")
 
 
-async def siteverify(request: Request) -> Response:
+async def siteverify(request: HotRequest) -> JsonReply:
     if request.method != "POST":
         return failure(CODES[Failure.BAD_REQUEST], status=405)
     params = await gather(request)

@@ -6,9 +6,7 @@ HTTP 200: zencaptcha's own plugins let the visitor through on any other status.
 `fraudscore`, `countrycode` and `emailvalid` arrive with the risk signals.
 """
 
-from starlette.requests import Request
-from starlette.responses import Response
-
+from authkong.api.asgi import HotRequest, JsonReply
 from authkong.api.flavors._request import gather
 from authkong.api.http import BadInput, json_response
 from authkong.api.services import services
@@ -27,11 +25,11 @@ MESSAGES = {
 }
 
 
-def failure(message: str, status: int = 200) -> Response:
+def failure(message: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "message": message}, status)
 
 
-async def siteverify(request: Request) -> Response:
+async def siteverify(request: HotRequest) -> JsonReply:
     if request.method != "POST":
         return failure(MESSAGES[Failure.BAD_REQUEST], status=405)
     params = await gather(request)
