@@ -7,7 +7,7 @@ with precomputed headers. Everything else (pages, 404s) goes to Starlette.
 """
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -45,14 +45,19 @@ class HotRequest:
                 return str(value.decode("latin-1"))
         return None
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        while True:
+    async def body(self, limit: int) -> bytes | None:
+        """The whole body, or None as soon as it grows past `limit` bytes."""
+        body = b""
+        more = True
+        while more:
             message = await self.receive()
             if message["type"] != "http.request":
-                return
-            yield message.get("body", b"")
-            if not message.get("more_body", False):
-                return
+                break  # the client went away; what arrived is all there is
+            body += message.get("body", b"")
+            if len(body) > limit:
+                return None
+            more = message.get("more_body", False)
+        return body
 
     def framework_request(self) -> Request:
         """A Starlette request on the same connection, for multipart parsing only."""

@@ -32,12 +32,8 @@ async def read_body(request: HotRequest, limit: int) -> bytes | BadInput:
     declared = request.header(b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return BadInput.TOO_LARGE if declared.isdigit() else BadInput.MALFORMED
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
-        if len(chunks) > limit:
-            return BadInput.TOO_LARGE
-    return bytes(chunks)
+    body = await request.body(limit)
+    return BadInput.TOO_LARGE if body is None else body
 
 
 def _text_params(pairs: list[tuple[str, str]]) -> dict[str, str] | BadInput:
