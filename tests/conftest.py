@@ -21,7 +21,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    # A short lock wait lets tests reach internal_error by holding the database's lock.
+    return Settings(data_dir=tmp_path / "data", lock_timeout_s=0.2)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ cover every code the source declares, so a declared code that no request can pro
 (dead, or unreachable because of a bug) fails this test.
 """
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -168,6 +169,22 @@ def test_every_declared_code_is_reachable(
             redeem, json={"challenge": orphan["challenge"], "nonces": solve_challenge(orphan)}
         ),
     )
+
+    # A database lock held by another process past the lock timeout: internal_error.
+    tokens = {path: get_token(client, sitekey) for path in FLAVORS}
+    issued = get_challenge(client, sitekey)
+    locker = sqlite3.connect(services.settings.ephemeral_path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        for path, flavor in FLAVORS.items():
+            record(
+                flavor, client.post(path, data={"secret": site.secret, "response": tokens[path]})
+            )
+        body = {"challenge": issued["challenge"], "nonces": solve_challenge(issued)}
+        record("authkong", client.post(redeem, json=body))
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
 
     unreachable = {flavor: sorted(DECLARED[flavor] - seen[flavor]) for flavor in DECLARED}
     assert unreachable == {flavor: [] for flavor in DECLARED}

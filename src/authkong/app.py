@@ -1,7 +1,9 @@
 """create_app(settings) wires domain, storage and HTTP together."""
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import NamedTuple
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -12,8 +14,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from authkong.api import challenge, pages, redeem
-from authkong.api.asgi import Endpoint, HotRequest, json_response
-from authkong.api.errors import METHOD_NOT_ALLOWED
+from authkong.api.asgi import Endpoint, HotRequest, JsonReply, json_response
+from authkong.api.errors import METHOD_NOT_ALLOWED, widget_internal_error
 from authkong.api.flavors import authkong, hcaptcha, recaptcha, turnstile, zencaptcha
 from authkong.api.services import Services
 from authkong.config import Settings
@@ -35,7 +37,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     if settings.ephemeral_backend == "memory":
         store = MemoryEphemeralStore(clock)
     else:
-        store = SqliteEphemeralStore(settings.ephemeral_path, clock)
+        store = SqliteEphemeralStore(settings.ephemeral_path, clock, settings.lock_timeout_s)
     registry = Registry(engine)
     return Services(
         settings=settings,
@@ -45,6 +47,9 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         sites=SiteCache(registry, settings.registry_path),
         store=store,
     )
+
+
+_log = logging.getLogger("authkong")
 
 
 def _routing_error(status: int) -> dict[str, object]:
@@ -62,6 +67,16 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(_routing_error(exc.status_code), exc.status_code, headers=exc.headers)
 
 
+class HotRoute(NamedTuple):
+    endpoint: Endpoint
+    methods: frozenset[str]
+    on_error: Callable[[], JsonReply]
+    """The answer when the endpoint raises: the flavor's own failure, never a bare 500.
+
+    Some integrations let the visitor through on any non-200 answer from siteverify.
+    """
+
+
 class HotPaths:
     """Exact-path dispatch of the hot endpoints (api/asgi.py) in front of Starlette.
 
@@ -69,7 +84,7 @@ class HotPaths:
     handler gives every other route.
     """
 
-    def __init__(self, app: Starlette, routes: dict[str, tuple[Endpoint, frozenset[str]]]) -> None:
+    def __init__(self, app: Starlette, routes: dict[str, HotRoute]) -> None:
         self.app = app
         self.routes = routes
 
@@ -78,18 +93,27 @@ class HotPaths:
         return self.app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hit = self.routes.get(scope["path"]) if scope["type"] == "http" else None
-        if hit is None:
+        route = self.routes.get(_route_path(scope)) if scope["type"] == "http" else None
+        if route is None:
             await self.app(scope, receive, send)
             return
-        endpoint, methods = hit
-        if scope["method"] in methods:
-            reply = await endpoint(HotRequest(scope, receive, self.app))
+        if scope["method"] not in route.methods:
+            allow = {"Allow": ", ".join(sorted(route.methods))}
+            reply = json_response(_routing_error(405), 405, headers=allow)
         else:
-            reply = json_response(
-                _routing_error(405), 405, headers={"Allow": ", ".join(sorted(methods))}
-            )
+            try:
+                reply = await route.endpoint(HotRequest(scope, receive, self.app))
+            except Exception:  # noqa: BLE001  # answer in the endpoint's own terms, and log it
+                _log.exception("internal error on %s", scope["path"])
+                reply = route.on_error()
         await reply(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's mount point (uvicorn --root-path)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> HotPaths:
@@ -103,23 +127,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         svc.registry.engine.dispose()
 
     post, both = frozenset({"POST"}), frozenset({"GET", "POST"})
-    hot: dict[str, tuple[Endpoint, frozenset[str]]] = {
-        "/api/v1/challenge": (challenge.issue, post),
-        "/api/v1/redeem": (redeem.redeem, post),
-        "/api/siteverify": (authkong.siteverify, both),
-        "/recaptcha/api/siteverify": (recaptcha.siteverify, both),
-        "/siteverify": (hcaptcha.siteverify, post),
-        "/turnstile/v0/siteverify": (turnstile.siteverify, both),
-        "/captcha/siteverify": (zencaptcha.siteverify, both),
+    hot = {
+        "/api/v1/challenge": HotRoute(challenge.issue, post, widget_internal_error),
+        "/api/v1/redeem": HotRoute(redeem.redeem, post, widget_internal_error),
+        "/api/siteverify": HotRoute(authkong.siteverify, both, authkong.internal_error),
+        "/recaptcha/api/siteverify": HotRoute(recaptcha.siteverify, both, recaptcha.internal_error),
+        "/siteverify": HotRoute(hcaptcha.siteverify, post, hcaptcha.internal_error),
+        "/turnstile/v0/siteverify": HotRoute(turnstile.siteverify, both, turnstile.internal_error),
+        "/captcha/siteverify": HotRoute(zencaptcha.siteverify, both, zencaptcha.internal_error),
     }
-    routes = [
-        Route("/", pages.landing),
-        Route("/healthz", pages.health),
-        *(
-            Route(path, endpoint, methods=sorted(methods))
-            for path, (endpoint, methods) in hot.items()
-        ),
-    ]
+    routes = [Route("/", pages.landing), Route("/healthz", pages.health)]
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}
     )

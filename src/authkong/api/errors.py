@@ -41,6 +41,7 @@ SITEVERIFY_ERRORS = _table(
     ApiError(
         "bad_request", 200, "The request body could not be read (size, encoding or content type)."
     ),
+    ApiError("internal_error", 200, "The server could not check the token right now; try again."),
 )
 
 WIDGET_ERRORS = _table(
@@ -60,6 +61,7 @@ WIDGET_ERRORS = _table(
     ApiError("payload_too_large", 413, "The request body is too large."),
     ApiError("unsupported_media_type", 415, "The content type is not supported."),
     ApiError("malformed_body", 400, "The request body could not be parsed."),
+    ApiError("service_unavailable", 503, "The server could not answer right now; try again shortly."),
 )
 
 METHOD_NOT_ALLOWED = ApiError(
@@ -78,3 +80,7 @@ def widget_error(code: str) -> JsonReply:
 
 def bad_input_error(bad: BadInput) -> JsonReply:
     return widget_error(bad.value)
+
+
+def widget_internal_error() -> JsonReply:
+    return widget_error("service_unavailable")

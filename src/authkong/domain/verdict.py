@@ -18,6 +18,8 @@ class Failure(StrEnum):
     ALREADY_SPENT = "already_spent"
     SITEKEY_MISMATCH = "sitekey_mismatch"
     BAD_REQUEST = "bad_request"
+    INTERNAL_ERROR = "internal_error"
+    """The server could not decide (e.g. its database stayed locked); never a success."""
 
 
 @dataclass(frozen=True, slots=True)

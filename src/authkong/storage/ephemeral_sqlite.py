@@ -40,10 +40,10 @@ PURGE_EVERY_MS = 60_000
 
 
 class SqliteEphemeralStore:
-    def __init__(self, path: Path, clock: Clock) -> None:
+    def __init__(self, path: Path, clock: Clock, lock_timeout_s: float = 2.0) -> None:
         self._clock = clock
         self._db = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=10.0
+            path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

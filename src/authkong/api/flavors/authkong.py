@@ -10,7 +10,7 @@ from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput, json_response
 from authkong.api.services import services
 from authkong.api.verify import verify
-from authkong.domain.verdict import Verdict
+from authkong.domain.verdict import Failure, Verdict
 
 SUCCESS_MESSAGE = "The response token is valid."
 
@@ -47,3 +47,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
         expected_sitekey=params.get("sitekey") or None,
     )
     return render(verdict)
+
+
+def internal_error() -> JsonReply:
+    return render(Verdict(failure=Failure.INTERNAL_ERROR))

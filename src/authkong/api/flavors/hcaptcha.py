@@ -44,6 +44,8 @@ CODES = {
     Failure.ALREADY_SPENT: "already-seen-response",
     Failure.SITEKEY_MISMATCH: "sitekey-secret-mismatch",
     Failure.BAD_REQUEST: "bad-request",
+    # Not in every vendor's table; Turnstile documents it. Any client reads it as a failure.
+    Failure.INTERNAL_ERROR: "internal-error",
 }
 
 
@@ -106,3 +108,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
             "sitekey": token.sitekey,
         }
     )
+
+
+def internal_error() -> JsonReply:
+    return failure(CODES[Failure.INTERNAL_ERROR])

@@ -26,6 +26,8 @@ CODES = {
     Failure.ALREADY_SPENT: "timeout-or-duplicate",
     Failure.SITEKEY_MISMATCH: "invalid-input-response",
     Failure.BAD_REQUEST: "bad-request",
+    # Not in every vendor's table; Turnstile documents it. Any client reads it as a failure.
+    Failure.INTERNAL_ERROR: "internal-error",
 }
 
 
@@ -63,3 +65,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
         body["score"] = token.score
         body["action"] = token.action
     return json_response(body)
+
+
+def internal_error() -> JsonReply:
+    return failure(CODES[Failure.INTERNAL_ERROR])

@@ -29,6 +29,8 @@ CODES = {
     Failure.ALREADY_SPENT: "timeout-or-duplicate",
     Failure.SITEKEY_MISMATCH: "invalid-input-response",
     Failure.BAD_REQUEST: "bad-request",
+    # Not in every vendor's table; Turnstile documents it. Any client reads it as a failure.
+    Failure.INTERNAL_ERROR: "internal-error",
 }
 
 
@@ -99,3 +101,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
         action=token.action,
         cdata=token.cdata,
     )
+
+
+def internal_error() -> JsonReply:
+    return failure(CODES[Failure.INTERNAL_ERROR])

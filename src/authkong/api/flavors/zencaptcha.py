@@ -22,6 +22,7 @@ MESSAGES = {
     Failure.ALREADY_SPENT: "timeout_or_duplicate",
     Failure.SITEKEY_MISMATCH: "invalid_solution",
     Failure.BAD_REQUEST: "bad_request",
+    Failure.INTERNAL_ERROR: "internal_error",
 }
 
 
@@ -41,3 +42,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
     if verdict.failure is not None:
         return failure(MESSAGES[verdict.failure])
     return json_response({"success": True, "message": "valid"})
+
+
+def internal_error() -> JsonReply:
+    return failure(MESSAGES[Failure.INTERNAL_ERROR])
