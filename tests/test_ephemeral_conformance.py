@@ -199,7 +199,7 @@ def _race_worker(
     """Open the store when everyone does, then claim every key (in this worker's own order)."""
     try:
         barrier.wait(timeout=60)
-        store = SqliteEphemeralStore(Path(path), FakeClock())
+        store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
         keys = [f"c:{i}" for i in range(RACE_KEYS)]
         if worker % 2:
             random.Random(worker).shuffle(keys)

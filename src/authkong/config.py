@@ -17,7 +17,7 @@ class Settings:
     """Largest request body accepted; a verify call needs well under 3 kB."""
     challenge_ttl_s: int = 300
     """How long a visitor has to solve a challenge once issued."""
-    lock_timeout_s: float = 2.0
+    lock_timeout_s: float = 5.0
     """How long a write waits for another process's SQLite lock before the request fails
     with `internal_error`; the wait blocks the worker, so keep it short."""
     ephemeral_backend: str = "sqlite"

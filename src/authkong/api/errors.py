@@ -61,7 +61,7 @@ WIDGET_ERRORS = _table(
     ApiError("payload_too_large", 413, "The request body is too large."),
     ApiError("unsupported_media_type", 415, "The content type is not supported."),
     ApiError("malformed_body", 400, "The request body could not be parsed."),
-    ApiError("service_unavailable", 503, "The server could not answer right now; try again shortly."),
+    ApiError("service_unavailable", 503, "The server cannot answer right now; try again shortly."),
 )
 
 METHOD_NOT_ALLOWED = ApiError(

@@ -9,9 +9,10 @@ from typing import Any
 import click
 
 from authkong.cli._common import data_dir_option, open_registry, print_site
+from authkong.config import Settings
 from authkong.domain.clock import SystemClock
 from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS
-from authkong.storage import keyfile
+from authkong.storage import ephemeral_sqlite, keyfile
 
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 
@@ -50,6 +51,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path) -> None:
     data_dir = data_dir.resolve()
     registry = open_registry(data_dir)
     keyfile.load_or_create(data_dir)
+    ephemeral_sqlite.prepare(Settings(data_dir=data_dir).ephemeral_path)
     if not registry.all_sites():
         created = registry.create_site(
             name="Demo",

@@ -39,15 +39,29 @@ RETURNING count
 PURGE_EVERY_MS = 60_000
 
 
+def prepare(path: Path) -> None:
+    """Create the database in WAL mode with its tables.
+
+    `authkong serve` does this once before starting workers, so they never race to
+    switch a new file's journal mode.
+    """
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    finally:
+        db.close()
+
+
 class SqliteEphemeralStore:
-    def __init__(self, path: Path, clock: Clock, lock_timeout_s: float = 2.0) -> None:
+    def __init__(self, path: Path, clock: Clock, lock_timeout_s: float = 5.0) -> None:
         self._clock = clock
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # Claims land on random keys all over the B-tree: keep it in memory, not re-read.
+        # Keep the claims B-tree in memory rather than re-reading its pages.
         self._db.execute("PRAGMA cache_size=-32768")
         self._db.execute("PRAGMA mmap_size=67108864")
         self._db.executescript(_SCHEMA)
