@@ -14,6 +14,10 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 
+class ClientDisconnected(Exception):
+    """The client went away before its request body was complete."""
+
+
 class HotRequest:
     __slots__ = ("app", "receive", "scope")
 
@@ -38,6 +42,11 @@ class HotRequest:
         client = self.scope.get("client")
         return str(client[0]) if client else ""
 
+    @property
+    def content_type(self) -> str:
+        """The media type alone, in lower case, without parameters such as charset."""
+        return (self.header(b"content-type") or "").split(";")[0].strip().lower()
+
     def header(self, name: bytes) -> str | None:
         """The first value of a header; `name` in lower case, as ASGI servers send names."""
         for key, value in self.scope["headers"]:
@@ -52,7 +61,7 @@ class HotRequest:
         while more:
             message = await self.receive()
             if message["type"] != "http.request":
-                break  # the client went away; what arrived is all there is
+                raise ClientDisconnected
             body += message.get("body", b"")
             if len(body) > limit:
                 return None

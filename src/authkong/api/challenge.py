@@ -4,9 +4,9 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import bad_input_error, widget_error
-from authkong.api.http import BadInput, json_response, parse_body
+from authkong.api.http import BadInput, parse_body
 from authkong.api.services import services
 from authkong.domain import challenge as challenges
 from authkong.domain.pow import SEED_BYTES

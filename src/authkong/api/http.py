@@ -12,9 +12,7 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import UploadFile
 
-from authkong.api.asgi import HotRequest, json_response
-
-__all__ = ["BadInput", "json_response", "parse_body", "parse_query", "read_body"]
+from authkong.api.asgi import ClientDisconnected, HotRequest
 
 MAX_FIELDS = 64
 # A "%" not followed by two hex digits: parse_qsl would keep it literally, but no client
@@ -28,12 +26,35 @@ class BadInput(StrEnum):
     MALFORMED = "malformed_body"
 
 
-async def read_body(request: HotRequest, limit: int) -> bytes | BadInput:
+def _declared_length(request: HotRequest, limit: int) -> int | BadInput | None:
+    """Content-Length as a number (None when absent), or why it is unacceptable."""
     declared = request.header(b"content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        return BadInput.TOO_LARGE if declared.isdigit() else BadInput.MALFORMED
-    body = await request.body(limit)
-    return BadInput.TOO_LARGE if body is None else body
+    if declared is None:
+        return None
+    if not (declared.isascii() and declared.isdigit()):
+        return BadInput.MALFORMED
+    length = int(declared)
+    return BadInput.TOO_LARGE if length > limit else length
+
+
+async def read_body(request: HotRequest, limit: int) -> bytes | BadInput:
+    """The whole body, refusing it when it is too large or ended early.
+
+    A body cut short by a disconnect is never acted on: a verify whose
+    `idempotency_key` was lost on the way would otherwise spend the token without it.
+    """
+    declared = _declared_length(request, limit)
+    if isinstance(declared, BadInput):
+        return declared
+    try:
+        body = await request.body(limit)
+    except ClientDisconnected:
+        return BadInput.MALFORMED
+    if body is None:
+        return BadInput.TOO_LARGE
+    if declared is not None and len(body) != declared:
+        return BadInput.MALFORMED
+    return body
 
 
 def _text_params(pairs: list[tuple[str, str]]) -> dict[str, str] | BadInput:
@@ -91,7 +112,7 @@ async def parse_body(
     request: HotRequest, limit: int, *, allow_json: bool = True
 ) -> dict[str, str] | BadInput:
     """Parameters from a form or JSON body (JSON values must be strings or null)."""
-    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
+    content_type = request.content_type
     if content_type == "multipart/form-data":
         return await _parse_multipart(request, limit)
     body = await read_body(request, limit)
@@ -99,7 +120,7 @@ async def parse_body(
         return body
     if content_type == "application/json" and allow_json:
         try:
-            data = json.loads(body)
+            data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             return BadInput.MALFORMED
         if not isinstance(data, dict):
@@ -115,11 +136,11 @@ async def parse_body(
 
 
 async def _parse_multipart(request: HotRequest, limit: int) -> dict[str, str] | BadInput:
-    declared = request.header(b"content-length")
-    if declared is None or not declared.isdigit():
-        return BadInput.MALFORMED
-    if int(declared) > limit:
-        return BadInput.TOO_LARGE
+    declared = _declared_length(request, limit)
+    if declared is None:
+        return BadInput.MALFORMED  # python-multipart needs the length up front to stay bounded
+    if isinstance(declared, BadInput):
+        return declared
     try:
         form = await request.framework_request().form(max_files=0, max_fields=MAX_FIELDS)
     except Exception:  # python-multipart raises many types on broken input  # noqa: BLE001

@@ -6,9 +6,9 @@ Checks run cheapest first: MAC and expiry, then k hashes, and only then the one 
 
 import json
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import bad_input_error, widget_error
-from authkong.api.http import BadInput, json_response, read_body
+from authkong.api.http import BadInput, read_body
 from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
 from authkong.domain import token as tokens
@@ -20,7 +20,7 @@ MAX_CHALLENGE_CHARS = 2048
 
 def _read_request(body: bytes) -> tuple[str, list[int]] | None:
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
@@ -37,8 +37,7 @@ def _read_request(body: bytes) -> tuple[str, list[int]] | None:
 
 async def redeem(request: HotRequest) -> JsonReply:
     svc = services(request)
-    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    if request.content_type != "application/json":
         return bad_input_error(BadInput.UNSUPPORTED_TYPE)
     body = await read_body(request, svc.settings.max_body_bytes)
     if isinstance(body, BadInput):

@@ -17,7 +17,8 @@ MAX_IDEMPOTENCY_KEY = 64
 
 
 def valid_idempotency_key(value: str) -> bool:
-    if len(value) > MAX_IDEMPOTENCY_KEY:
+    # uuid.UUID also takes non-ASCII digits; only the ASCII spelling is a key we store.
+    if len(value) > MAX_IDEMPOTENCY_KEY or not value.isascii():
         return False
     try:
         uuid.UUID(value)

@@ -47,7 +47,11 @@ class Site:
         return any(domain_matches(pattern, hostname) for pattern in self.domains)
 
     def accepts_secret(self, secret_digest: bytes, now_ms: int) -> bool:
-        """Constant-time check of a hashed secret against every live secret of the site."""
+        """Whether this digest is one of the site's live secrets.
+
+        Every candidate is compared with compare_digest, so the time taken does not
+        depend on which secret matched or whether an old one has expired.
+        """
         ok = False
         for candidate in self.secrets:
             live = candidate.expires_ms is None or now_ms < candidate.expires_ms

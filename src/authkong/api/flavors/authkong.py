@@ -4,10 +4,10 @@ Answer: `success`, `message`, `error_code` (null on success) from the table in
 docs/errors.md, plus the token's facts on success.
 """
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import FAILURE_CODES, SITEVERIFY_ERRORS
 from authkong.api.flavors._request import gather, iso_time
-from authkong.api.http import BadInput, json_response
+from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure, Verdict

@@ -5,9 +5,9 @@ The optional `sitekey` parameter must match the token's site (`sitekey-secret-mi
 
 import hmac
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather, iso_time
-from authkong.api.http import BadInput, json_response
+from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure

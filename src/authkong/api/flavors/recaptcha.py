@@ -5,9 +5,9 @@ drf-recaptcha reject either mix-up. A token is v3 when the widget ran in "score"
 Failures are HTTP 200 with `error-codes`, as Google answers.
 """
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather, iso_time
-from authkong.api.http import BadInput, json_response
+from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure

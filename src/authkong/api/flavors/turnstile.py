@@ -6,9 +6,9 @@ popular Python clients raise or return nothing on any other status.
 
 import hmac
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather, iso_time
-from authkong.api.http import BadInput, json_response
+from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import valid_idempotency_key, verify
 from authkong.domain.verdict import Failure

@@ -6,9 +6,9 @@ HTTP 200: zencaptcha's own plugins let the visitor through on any other status.
 `fraudscore`, `countrycode` and `emailvalid` arrive with the risk signals.
 """
 
-from authkong.api.asgi import HotRequest, JsonReply
+from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather
-from authkong.api.http import BadInput, json_response
+from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure
