@@ -42,7 +42,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     return Services(
         settings=settings,
         clock=clock,
-        keys=keyfile.load_or_create(settings.data_dir),
+        keys=keyfile.KeyringFile(settings.data_dir),
         registry=registry,
         sites=SiteCache(registry, settings.registry_path),
         store=store,

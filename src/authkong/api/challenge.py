@@ -72,7 +72,7 @@ async def issue(request: HotRequest) -> JsonReply:
     )
     return json_response(
         {
-            "challenge": challenges.encode(challenge, svc.keys),
+            "challenge": challenges.encode(challenge, svc.keys.current()),
             "seed": challenge.seed.hex(),
             "k": challenge.k,
             "target": challenge.target,

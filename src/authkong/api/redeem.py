@@ -47,7 +47,9 @@ async def redeem(request: HotRequest) -> JsonReply:
         return widget_error("malformed_body")
     challenge_text, nonces = parsed
 
-    challenge = challenges.decode(challenge_text, svc.keys)
+    challenge = challenges.decode(challenge_text, svc.keys.current())
+    if challenge is None and (rotated := svc.keys.refreshed()) is not None:
+        challenge = challenges.decode(challenge_text, rotated)  # signed by a newer key
     if challenge is None:
         return widget_error("invalid_challenge")
     now = svc.clock.now_ms()
@@ -78,6 +80,6 @@ async def redeem(request: HotRequest) -> JsonReply:
         solve_ms=now - challenge.issued_ms,
     )
     return json_response(
-        {"token": tokens.seal(token, svc.keys), "expires_in": site.token_lifetime},
+        {"token": tokens.seal(token, svc.keys.current()), "expires_in": site.token_lifetime},
         headers={"Cache-Control": "no-store"},
     )

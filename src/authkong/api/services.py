@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from authkong.api.asgi import HotRequest
 from authkong.config import Settings
 from authkong.domain.clock import Clock
-from authkong.domain.keys import Keyring
 from authkong.storage.ephemeral import EphemeralStore
+from authkong.storage.keyfile import KeyringFile
 from authkong.storage.registry import Registry, SiteCache
 
 
@@ -14,7 +14,7 @@ from authkong.storage.registry import Registry, SiteCache
 class Services:
     settings: Settings
     clock: Clock
-    keys: Keyring
+    keys: KeyringFile
     registry: Registry
     sites: SiteCache
     store: EphemeralStore

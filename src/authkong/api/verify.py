@@ -5,6 +5,7 @@ vendor's field names and codes. Single use is enforced here: the token id is cla
 atomically in the ephemeral store for as long as the token could still be valid.
 """
 
+import functools
 import hmac
 import uuid
 
@@ -41,14 +42,17 @@ async def verify(
     call's success again instead of "already spent" (Turnstile semantics).
     """
     now = svc.clock.now_ms()
-    verdict = inspect(
+    checks = functools.partial(
+        inspect,
         secret=secret,
         response=response,
         now_ms=now,
-        keys=svc.keys,
         site_for_secret=svc.sites.by_secret,
         expected_sitekey=expected_sitekey,
     )
+    verdict = checks(keys=svc.keys.current())
+    if verdict.failure is Failure.INVALID_RESPONSE and (rotated := svc.keys.refreshed()):
+        verdict = checks(keys=rotated)  # sealed by a worker that already uses a newer key
     if not verdict.success:
         return verdict
     token = verdict.token

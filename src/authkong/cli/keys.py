@@ -16,8 +16,8 @@ def keys() -> None:
 @keys.command("rotate")
 @data_dir_option
 def keys_rotate(data_dir: Path) -> None:
-    """Make a new key pair current; restart the server to use it."""
+    """Make a new key pair current; running servers pick it up within a second."""
     data_dir.mkdir(parents=True, exist_ok=True)
     keyfile.load_or_create(data_dir)
     ring = keyfile.rotate(data_dir)
-    click.echo(f"current key id: {ring.current} (restart `authkong serve` to sign with it)")
+    click.echo(f"current key id: {ring.current} (running servers sign with it within a second)")

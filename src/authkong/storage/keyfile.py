@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 
 from authkong.domain import codec
@@ -70,3 +71,41 @@ def rotate(data_dir: Path) -> Keyring:
     data["current"] = kid
     _write(path, data, exclusive=False)
     return _parse(data)
+
+
+class KeyringFile:
+    """keys.json as a running server sees it: re-read whenever the file changes.
+
+    After `authkong keys rotate`, every worker signs with the new pair within a second,
+    and one that meets a key id it does not know re-reads at once; so workers that
+    restart at different times never stop accepting each other's challenges and tokens.
+    """
+
+    CHECK_EVERY_S = 1.0
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / KEYS_FILE
+        self._ring = load_or_create(data_dir)
+        self._stamp = self._file_stamp()
+        self._next_check = time.monotonic() + self.CHECK_EVERY_S
+
+    def current(self) -> Keyring:
+        """The keyring to sign and verify with, at most a second old."""
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + self.CHECK_EVERY_S
+            self.refreshed()
+        return self._ring
+
+    def refreshed(self) -> Keyring | None:
+        """Re-read the file now if it changed: the new keyring, or None if it did not."""
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        self._ring = _parse(json.loads(self._path.read_text()))
+        return self._ring
+
+    def _file_stamp(self) -> tuple[int, int, int]:
+        st = self._path.stat()
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
