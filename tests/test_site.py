@@ -196,3 +196,10 @@ def test_new_keys_are_unique_and_prefixed() -> None:
     assert len(secrets) == 50
     assert all(k.startswith("ak_") and len(k) == 27 for k in sitekeys)
     assert all(s.startswith("aks_") and len(s) >= 46 for s in secrets)
+
+
+@pytest.mark.parametrize("value", ["*.com", "*.localhost", "*.COM."])
+def test_normalize_domain_rejects_top_level_wildcards(value: str) -> None:
+    """A wildcard over a whole top-level domain is refused, not silently allowed."""
+    with pytest.raises(ValueError, match="top-level domain"):
+        normalize_domain(value)

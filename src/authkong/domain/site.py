@@ -80,6 +80,8 @@ def normalize_domain(value: str) -> str:
     bare = domain.removeprefix("*.")
     if not _HOSTNAME.match(bare) or len(bare) > 253:
         raise ValueError(f"not a valid domain: {value!r} (use example.com or *.example.com)")
+    if domain.startswith("*.") and "." not in bare:
+        raise ValueError(f"{value!r} would allow every site under a top-level domain")
     return domain
 
 

@@ -7,6 +7,7 @@ blocking call is shorter than a hop to a thread pool would be.
 """
 
 import sqlite3
+import time
 from pathlib import Path
 
 from authkong.domain.clock import Clock
@@ -39,15 +40,31 @@ RETURNING count
 PURGE_EVERY_MS = 60_000
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch a new database to WAL, waiting out other processes doing the same.
+
+    SQLite answers "database is locked" at once, without its busy timeout, when two
+    connections switch a fresh file's journal mode together.
+    """
+    for attempt in range(100):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.01 * (1 + attempt % 10))  # startup only, never on a request
+
+
 def prepare(path: Path) -> None:
     """Create the database in WAL mode with its tables.
 
-    `authkong serve` does this once before starting workers, so they never race to
-    switch a new file's journal mode.
+    `authkong serve` does this once before starting workers, so they do not race to
+    create the file.
     """
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.executescript(_SCHEMA)
     finally:
         db.close()
@@ -59,7 +76,7 @@ class SqliteEphemeralStore:
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         # Keep the claims B-tree in memory rather than re-reading its pages.
         self._db.execute("PRAGMA cache_size=-32768")
