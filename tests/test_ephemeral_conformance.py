@@ -52,6 +52,20 @@ def test_claim_once_then_refuse(store: EphemeralStore, runner: asyncio.Runner) -
     assert runner.run(store.get("c:1")) == "first"
 
 
+def test_concurrent_claims_in_one_loop(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """Claims awaited together (one batch) still let exactly one caller win each key."""
+
+    async def race() -> list[bool]:
+        keys = [f"c:{i % 7}" for i in range(50)]
+        return list(await asyncio.gather(*(store.claim(k, 60, str(i)) for i, k in enumerate(keys))))
+
+    won = runner.run(race())
+    assert won[:7] == [True] * 7
+    assert not any(won[7:])
+    for i in range(7):
+        assert runner.run(store.get(f"c:{i}")) == str(i)  # the first caller of each key won
+
+
 def test_claims_are_per_key(store: EphemeralStore, runner: asyncio.Runner) -> None:
     """Claiming one key does not affect another."""
     assert runner.run(store.claim("c:1", 60))
