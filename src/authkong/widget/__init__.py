@@ -1,0 +1,1 @@
+"""Browser sources of the widget (JavaScript served as static files)."""

@@ -1,0 +1,90 @@
+"""Headless Chromium through Playwright, and a throwaway static server for host pages.
+
+Not a test module. `chromium()` launches Debian's /usr/bin/chromium (scripts/test installs
+it; Playwright's own browser downloads are never used) with background networking off.
+`static_server(routes)` serves fixed pages and the widget's JavaScript from 127.0.0.1 on a
+port of its own, so host pages live on a different origin from `authkong serve`.
+"""
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+import authkong.widget
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+WIDGET_DIR = Path(authkong.widget.__file__).parent
+JS = "text/javascript; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+# A route answers with (content type, body); a Path is read at each request.
+Route = tuple[str, bytes | Path]
+
+
+def widget_routes() -> dict[str, Route]:
+    """Every JavaScript file of the widget package, under /widget/."""
+    return {f"/widget/{p.name}": (JS, p) for p in sorted(WIDGET_DIR.glob("*.js"))}
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, closed afterwards."""
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; scripts/test installs it with apt-get")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _handler(routes: Mapping[str, Route]) -> Callable[..., BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            route = routes.get(self.path.split("?", 1)[0])
+            if route is None:
+                self.send_error(404)
+                return
+            content_type, body = route
+            data = body.read_bytes() if isinstance(body, Path) else body
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # base class's names
+            pass  # quiet: pytest shows failures, not every request
+
+    return Handler
+
+
+@contextlib.contextmanager
+def static_server(routes: Mapping[str, Route]) -> Iterator[str]:
+    """Serve `routes` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(routes))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
