@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from authkong.api import challenge, pages, redeem
+from authkong.api import challenge, demo, pages, redeem, widget_assets
 from authkong.api.asgi import Endpoint, HotRequest, JsonReply, json_response
 from authkong.api.errors import METHOD_NOT_ALLOWED, widget_internal_error
 from authkong.api.flavors import authkong, hcaptcha, recaptcha, turnstile, zencaptcha
@@ -136,7 +136,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         "/turnstile/v0/siteverify": HotRoute(turnstile.siteverify, both, turnstile.internal_error),
         "/captcha/siteverify": HotRoute(zencaptcha.siteverify, both, zencaptcha.internal_error),
     }
-    routes = [Route("/", pages.landing), Route("/healthz", pages.health)]
+    routes = [
+        Route("/", pages.landing),
+        Route("/healthz", pages.health),
+        Route("/demo", demo.demo),
+        Route("/demo/verify", demo.demo_verify, methods=["POST"]),
+        *widget_assets.routes(),
+    ]
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}
     )

@@ -17,6 +17,7 @@ LANDING = """<!doctype html>
 <code>/siteverify</code> (hCaptcha), <code>/turnstile/v0/siteverify</code>,
 <code>/captcha/siteverify</code> (zencaptcha)</li>
 </ul>
+<p><a href="demo">Try the widget on the demo page</a>: the loader is <code>/api.js</code>.</p>
 <p>Register a site with <code>authkong site create --name NAME --domain example.com</code>.</p>
 </main></body></html>
 """

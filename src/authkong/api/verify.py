@@ -8,8 +8,10 @@ atomically in the ephemeral store for as long as the token could still be valid.
 import functools
 import hmac
 import uuid
+from collections.abc import Callable
 
 from authkong.api.services import Services
+from authkong.domain.site import Site
 from authkong.domain.verdict import Failure, Verdict
 from authkong.domain.verification import inspect
 from authkong.storage.ephemeral import claim_key
@@ -41,13 +43,41 @@ async def verify(
     With an `idempotency_key`, a retry that repeats the first call's key gets the first
     call's success again instead of "already spent" (Turnstile semantics).
     """
+    return await _check_and_claim(
+        svc, secret, response, svc.sites.by_secret, expected_sitekey, idempotency_key
+    )
+
+
+# Stands in for the secret when the server itself vouches for the site (verify_for_site).
+_TRUSTED_CALLER = "server-side caller"
+
+
+async def verify_for_site(svc: Services, site: Site, response: str | None) -> Verdict:
+    """Check and spend a token of `site` for a caller inside this server (the demo page).
+
+    Only the secret check is skipped, because the caller names the site itself; the
+    token must still authenticate, belong to `site`, be unexpired and unspent.
+    """
+    return await _check_and_claim(
+        svc, _TRUSTED_CALLER, response, lambda _digest, _now: site, None, None
+    )
+
+
+async def _check_and_claim(
+    svc: Services,
+    secret: str | None,
+    response: str | None,
+    site_for_secret: Callable[[bytes, int], Site | None],
+    expected_sitekey: str | None,
+    idempotency_key: str | None,
+) -> Verdict:
     now = svc.clock.now_ms()
     checks = functools.partial(
         inspect,
         secret=secret,
         response=response,
         now_ms=now,
-        site_for_secret=svc.sites.by_secret,
+        site_for_secret=site_for_secret,
         expected_sitekey=expected_sitekey,
     )
     verdict = checks(keys=svc.keys.current())

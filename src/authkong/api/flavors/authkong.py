@@ -15,24 +15,27 @@ from authkong.domain.verdict import Failure, Verdict
 SUCCESS_MESSAGE = "The response token is valid."
 
 
-def render(verdict: Verdict) -> JsonReply:
+def answer(verdict: Verdict) -> dict[str, object]:
+    """The siteverify JSON object for a verdict."""
     if verdict.failure is not None:
         error = FAILURE_CODES[verdict.failure]
-        return json_response({"success": False, "message": error.message, "error_code": error.code})
+        return {"success": False, "message": error.message, "error_code": error.code}
     token = verdict.token
     assert token is not None
-    return json_response(
-        {
-            "success": True,
-            "message": SUCCESS_MESSAGE,
-            "error_code": None,
-            "sitekey": token.sitekey,
-            "hostname": token.hostname,
-            "challenge_ts": iso_time(token.issued_ms),
-            "action": token.action,
-            "cdata": token.cdata,
-        }
-    )
+    return {
+        "success": True,
+        "message": SUCCESS_MESSAGE,
+        "error_code": None,
+        "sitekey": token.sitekey,
+        "hostname": token.hostname,
+        "challenge_ts": iso_time(token.issued_ms),
+        "action": token.action,
+        "cdata": token.cdata,
+    }
+
+
+def render(verdict: Verdict) -> JsonReply:
+    return json_response(answer(verdict))
 
 
 async def siteverify(request: HotRequest) -> JsonReply:
