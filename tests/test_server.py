@@ -208,7 +208,7 @@ def test_first_start_prints_demo_keys_and_next_steps(server: Server) -> None:
     assert demo is not None, out
     assert demo.sitekey.startswith("ak_")
     assert demo.secret.startswith("aks_")
-    assert f"Next: open http://localhost:{server.port}/" in out
+    assert f"Next: open http://localhost:{server.port}/demo" in out
 
 
 def test_first_start_writes_private_keys_file(server: Server) -> None:

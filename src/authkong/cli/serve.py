@@ -63,7 +63,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path) -> None:
         base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
         click.echo("First start: created a demo site for localhost and 127.0.0.1.")
         print_site(created.site, as_json=False, secret=created.secret)
-        click.echo(f"Next: open {base}/ and verify tokens at {base}/api/siteverify")
+        click.echo(f"Next: open {base}/demo to try the widget")
+        click.echo(f"      verify tokens at {base}/api/siteverify")
         click.echo("      add your own site: authkong site create --name NAME --domain example.com")
     registry.engine.dispose()
     os.environ["AUTHKONG_DATA_DIR"] = str(data_dir)
