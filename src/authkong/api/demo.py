@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from authkong.api.flavors.authkong import answer
-from authkong.api.services import Services
+from authkong.api.services import Services, services
 from authkong.api.verify import verify_for_site
 from authkong.domain.site import Site
 
@@ -49,11 +49,6 @@ submitting the same token again fails). Verify answer:</p>
 <p><a href="{base}/demo">Try again</a></p>"""
 
 
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -71,7 +66,7 @@ def _page(request: Request, body: str) -> Response:
 
 
 async def demo(request: Request) -> Response:
-    site = await _demo_site(_services(request))
+    site = await _demo_site(services(request))
     if site is None:
         return _page(request, _NO_SITE)
     raw_base = _base(request)
@@ -89,7 +84,7 @@ async def demo(request: Request) -> Response:
 
 
 async def demo_verify(request: Request) -> Response:
-    svc = _services(request)
+    svc = services(request)
     site = await _demo_site(svc)
     if site is None:
         return _page(request, _NO_SITE)

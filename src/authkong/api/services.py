@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 from authkong.api.asgi import HotRequest
 from authkong.config import Settings
 from authkong.domain.clock import Clock
@@ -20,7 +22,7 @@ class Services:
     store: EphemeralStore
 
 
-def services(request: HotRequest) -> Services:
+def services(request: HotRequest | Request) -> Services:
     svc: Services = request.app.state.services
     return svc
 
