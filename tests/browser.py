@@ -27,7 +27,7 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-WIDGET_DIR = Path(authkong.widget.__file__).parent
+FRAME_DIR = Path(authkong.widget.__file__).parent / "frame"
 JS = "text/javascript; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 
@@ -36,8 +36,13 @@ Route = tuple[str, bytes | Path]
 
 
 def widget_routes() -> dict[str, Route]:
-    """Every JavaScript file of the widget package, under /widget/."""
-    return {f"/widget/{p.name}": (JS, p) for p in sorted(WIDGET_DIR.glob("*.js"))}
+    """Every script (and WebAssembly module) of the widget's frame, under /widget/."""
+    types = {".js": JS, ".wasm": "application/wasm"}
+    return {
+        f"/widget/{p.name}": (types[p.suffix], p)
+        for p in sorted(FRAME_DIR.iterdir())
+        if p.suffix in types
+    }
 
 
 @contextlib.contextmanager

@@ -1,31 +1,51 @@
 """The browser widget's files, served by the app itself (cold path, not in HotPaths).
 
-`GET /api.js` is the loader a host page includes; `/widget` is the page inside the iframe
-it places, and `/widget/*.js` are that page's scripts. Every file is read once per
-process from the `authkong.widget` package and kept with a gzip copy, so a request costs
-one dictionary lookup. The iframe page carries a Content-Security-Policy without
-'unsafe-inline': its one <style> block is allowed by hash, its scripts are files.
+Loaders: each vendor's script path serves the shared engine (`widget/loader/core.js`)
+and that vendor's API on top of it, as one script. `/widget` is the page inside the
+iframe a loader places, rendered once per language; `/widget/*` are that page's scripts
+and any other file in `widget/frame/`. Every file is read once per process, scripts are
+minified (rjsmin: comments and spaces go, names stay), and each is kept with a gzip copy,
+so a request costs a dictionary lookup. The iframe page carries a
+Content-Security-Policy without 'unsafe-inline': its one <style> block is allowed by
+hash, its scripts are files.
 """
 
 import base64
 import gzip
 import hashlib
+import html
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.resources import files
 
+import rjsmin
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from authkong.api import languages
+
 JS = "text/javascript; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+CONTENT_TYPES = {".js": JS, ".wasm": "application/wasm"}
 LOADER_MAX_AGE = 300  # host pages pick up a new loader within minutes
 ASSET_MAX_AGE = 3600
 CORP = "cross-origin"
 NONE = "'none'"
-_STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+# Script path -> the vendor API file that goes on top of the engine.
+LOADERS = {
+    "/api.js": "authkong.js",
+    "/recaptcha/api.js": "recaptcha.js",
+    "/recaptcha/enterprise.js": "recaptcha.js",
+    "/1/api.js": "hcaptcha.js",
+    "/turnstile/v0/api.js": "turnstile.js",
+    "/captcha/widget.js": "zencaptcha.js",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +55,13 @@ class Asset:
     headers: dict[str, str]
 
 
-def _read(name: str) -> bytes:
-    return files("authkong.widget").joinpath(name).read_bytes()
+def _read(path: str) -> bytes:
+    return files("authkong.widget").joinpath(path).read_bytes()
 
 
 def _asset(
-    name: str, content_type: str, max_age: int, extra: dict[str, str] | None = None
+    body: bytes, content_type: str, max_age: int, extra: dict[str, str] | None = None
 ) -> Asset:
-    body = _read(name)
     headers = {
         "Content-Type": content_type,
         "Cache-Control": f"public, max-age={max_age}",
@@ -53,11 +72,22 @@ def _asset(
     return Asset(body, gzip.compress(body, 9, mtime=0), headers)
 
 
-def frame_csp(html: bytes) -> str:
+def _minified(source: bytes) -> bytes:
+    minified: str = rjsmin.jsmin(source.decode())
+    return minified.encode()
+
+
+def loader_source(api_file: str) -> bytes:
+    """The engine and one vendor API in one function scope: they share names, not globals."""
+    core, api = _read("loader/core.js"), _read(f"loader/{api_file}")
+    return _minified(b'(() => {\n"use strict";\n' + core + b"\n" + api + b"\n})();\n")
+
+
+def frame_csp(page: str) -> str:
     """The iframe page's policy: its own origin's scripts, workers and API, its one style."""
     styles = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode()}'"
-        for m in _STYLE.finditer(html)
+        f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode()}'"
+        for m in _STYLE.finditer(page)
     )
     return (
         "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
@@ -65,17 +95,50 @@ def frame_csp(html: bytes) -> str:
     )
 
 
+def render_frame(template: str, language: languages.Language) -> str:
+    """The frame page in one language: visible texts filled in, all texts as JSON data.
+
+    The JSON block is data, not script (type application/json), so the CSP is unaffected;
+    "<" is escaped so no text can close it.
+    """
+    texts = json.dumps(language.texts, ensure_ascii=False).replace("<", "\\u003c")
+    slots = {"lang": language.tag, "dir": language.direction, "texts": texts}
+
+    def fill(slot: re.Match[str]) -> str:
+        name = slot.group(1)
+        return slots[name] if name in slots else html.escape(language.texts[name])
+
+    return _SLOT.sub(fill, template)
+
+
+def frame_pages() -> dict[str, Asset]:
+    """Language tag -> the frame page in that language."""
+    template = _read("frame/frame.html").decode()
+    pages = {}
+    for tag, language in languages.LANGUAGES.items():
+        page = render_frame(template, language)
+        extra = {"Content-Security-Policy": frame_csp(page), "Content-Language": tag}
+        asset = _asset(page.encode(), HTML, ASSET_MAX_AGE, extra)
+        asset.headers["Vary"] = "Accept-Encoding, Accept-Language"
+        pages[tag] = asset
+    return pages
+
+
 def load_assets() -> dict[str, Asset]:
-    """Path -> file, for every path the widget is served from."""
-    csp = frame_csp(_read("frame.html"))
-    return {
-        # Host pages on any origin load the loader, also under Cross-Origin-Embedder-Policy.
-        "/api.js": _asset("loader.js", JS, LOADER_MAX_AGE, {"Cross-Origin-Resource-Policy": CORP}),
-        "/widget": _asset("frame.html", HTML, ASSET_MAX_AGE, {"Content-Security-Policy": csp}),
-        "/widget/frame.js": _asset("frame.js", JS, ASSET_MAX_AGE),
-        "/widget/solver.js": _asset("solver.js", JS, ASSET_MAX_AGE),
-        "/widget/worker.js": _asset("worker.js", JS, ASSET_MAX_AGE),
+    """Path -> file, for every path the widget is served from except the frame page."""
+    # Host pages on any origin load the loader, also under Cross-Origin-Embedder-Policy.
+    corp = {"Cross-Origin-Resource-Policy": CORP}
+    assets = {
+        path: _asset(loader_source(api), JS, LOADER_MAX_AGE, corp) for path, api in LOADERS.items()
     }
+    for entry in files("authkong.widget").joinpath("frame").iterdir():
+        suffix = "." + entry.name.rsplit(".", 1)[-1]
+        if suffix in CONTENT_TYPES:
+            body = entry.read_bytes()
+            if suffix == ".js":
+                body = _minified(body)
+            assets[f"/widget/{entry.name}"] = _asset(body, CONTENT_TYPES[suffix], ASSET_MAX_AGE)
+    return assets
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -83,15 +146,29 @@ def _accepts_gzip(request: Request) -> bool:
     return any(c.split(";")[0].strip() == "gzip" for c in codings.split(","))
 
 
+def _send(request: Request, asset: Asset) -> Response:
+    if _accepts_gzip(request):
+        return Response(asset.gzipped, headers={**asset.headers, "Content-Encoding": "gzip"})
+    return Response(asset.body, headers=asset.headers)
+
+
 def _endpoint(asset: Asset) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
-        if _accepts_gzip(request):
-            headers = {**asset.headers, "Content-Encoding": "gzip"}
-            return Response(asset.gzipped, headers=headers)
-        return Response(asset.body, headers=asset.headers)
+        return _send(request, asset)
+
+    return serve
+
+
+def _frame_endpoint(pages: dict[str, Asset]) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        tag = languages.choose(
+            request.query_params.get("hl", ""), request.headers.get("accept-language", "")
+        )
+        return _send(request, pages[tag])
 
     return serve
 
 
 def routes() -> list[Route]:
-    return [Route(path, _endpoint(asset)) for path, asset in load_assets().items()]
+    served = [Route(path, _endpoint(asset)) for path, asset in load_assets().items()]
+    return [Route("/widget", _frame_endpoint(frame_pages())), *served]

@@ -1,0 +1,163 @@
+// AuthKong widget frame (/widget, inside the loader's iframe): the checkbox, the solve,
+// the redeem and the token's expiry. No inline script, so the page's strict CSP holds.
+// It talks to AuthKong with same-origin fetch and to the host page only by postMessage
+// to the parent's exact origin, which comes from the browser (ancestorOrigins, referrer),
+// never from the URL.
+//
+// URL parameters (set by the loader): sitekey; theme light|dark|auto; mode
+// checkbox|invisible|score (what the token says to siteverify); action, cdata; refresh
+// auto|manual|never (what happens when the token expires).
+// Messages in:  authkong:execute {action?, cdata?} starts a solve; authkong:reset.
+// Messages out: authkong:ready, authkong:start, authkong:token {token, expiresIn},
+//               authkong:expired, authkong:error {code, message}.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const box = $("box"), check = $("check"), status = $("status"), bar = $("bar"), retry = $("retry");
+  const texts = JSON.parse($("texts").textContent);
+  const params = new URLSearchParams(location.search);
+  const setting = (name, allowed) => (allowed.includes(params.get(name)) ? params.get(name) : allowed[0]);
+  const sitekey = params.get("sitekey") || "";
+  const mode = setting("mode", ["checkbox", "invisible", "score"]);
+  const refresh = setting("refresh", ["auto", "manual", "never"]);
+  document.documentElement.classList.add(setting("theme", ["light", "dark", "auto"]));
+  // Expire a little early: a token submitted in its last seconds would fail at siteverify.
+  const EXPIRY_MARGIN_S = 5;
+
+  // The embedding page's origin. ancestorOrigins (Chromium, WebKit) cannot be forged by
+  // the page; the referrer is what other browsers give. When both exist they must agree.
+  const parentOrigin = (() => {
+    if (window.parent === window) return "";
+    const ancestors = location.ancestorOrigins;
+    const fromAncestors = ancestors && ancestors.length ? ancestors[0] : "";
+    let fromReferrer = "";
+    try {
+      fromReferrer = document.referrer ? new URL(document.referrer).origin : "";
+    } catch (_) { /* not a URL: no origin */ }
+    if (fromAncestors && fromReferrer && fromAncestors !== fromReferrer) return "";
+    const origin = fromAncestors || fromReferrer;
+    return origin === "null" ? "" : origin;
+  })();
+
+  let state = "ready";
+  let job = null; // the AbortController of the solve in flight
+  let expiry = 0; // the timer that expires the current token
+  let wanted = {action: params.get("action") || "", cdata: params.get("cdata") || ""};
+
+  function tell(message) {
+    if (parentOrigin) window.parent.postMessage(message, parentOrigin);
+  }
+
+  // Only the status line is a live region, and it changes once per state, so a screen
+  // reader hears each state change but not every progress tick.
+  function show(next, text) {
+    state = next;
+    box.dataset.state = next;
+    check.setAttribute("aria-checked", next === "done" ? "true" : "false");
+    // aria-disabled instead of disabled: a disabled button would drop keyboard focus.
+    check.setAttribute("aria-disabled", next === "working" || next === "done" ? "true" : "false");
+    status.textContent = text;
+    bar.hidden = next !== "working";
+    retry.hidden = next !== "error";
+  }
+
+  class Failure extends Error {
+    constructor(code, message) {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  async function post(path, body, signal) {
+    let res;
+    try {
+      res = await fetch(path, {
+        method: "POST",
+        headers: {"content-type": "application/json"},
+        body: JSON.stringify(body),
+        credentials: "omit",
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new Failure("network", err.message);
+    }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Failure(data.error_code || "http_" + res.status, data.message || "");
+    return data;
+  }
+
+  // What a visitor reads for a failure: a few kinds, in their language.
+  function explain(code) {
+    if (code === "network") return texts.error_network;
+    if (/sitekey|hostname/.test(code)) return texts.error_config;
+    if (code === "rate_limited") return texts.error_rate;
+    return texts.error;
+  }
+
+  function stop() {
+    if (job) job.abort();
+    job = null;
+    clearTimeout(expiry);
+  }
+
+  async function start() {
+    if (state === "working") return;
+    stop();
+    if (!parentOrigin) return fail("no_parent_origin", "");
+    const ctl = new AbortController();
+    job = ctl;
+    bar.value = 0;
+    show("working", texts.working);
+    tell({type: "authkong:start"});
+    try {
+      const hostname = new URL(parentOrigin).hostname;
+      const ch = await post("api/v1/challenge", {sitekey, hostname, mode, ...wanted}, ctl.signal);
+      const nonces = await AuthKongSolver.solve(ch, {
+        workerUrl: "widget/worker.js",
+        signal: ctl.signal,
+        onProgress: ({hashes, expected}) => { bar.value = Math.min(0.99, hashes / expected); },
+      });
+      const {token, expires_in} = await post("api/v1/redeem", {challenge: ch.challenge, nonces}, ctl.signal);
+      if (job !== ctl) return;
+      job = null;
+      show("done", texts.done);
+      tell({type: "authkong:token", token, expiresIn: expires_in});
+      expiry = setTimeout(expire, Math.max(1, expires_in - EXPIRY_MARGIN_S) * 1000);
+    } catch (err) {
+      if (job !== ctl) return; // reset while working: the reset state stands
+      job = null;
+      fail(err.code || "solver", err.message || String(err));
+    }
+  }
+
+  function fail(code, message) {
+    show("error", explain(code));
+    tell({type: "authkong:error", code, message});
+  }
+
+  function expire() {
+    show("expired", texts.expired);
+    tell({type: "authkong:expired"});
+    if (refresh === "auto") start();
+  }
+
+  check.addEventListener("click", () => {
+    if (state === "ready" || state === "expired" && refresh === "manual") start();
+  });
+  retry.addEventListener("click", () => { check.focus(); start(); }); // retry is hidden next
+  window.addEventListener("message", (ev) => {
+    if (!parentOrigin || ev.source !== window.parent || ev.origin !== parentOrigin) return;
+    const msg = ev.data || {};
+    if (msg.type === "authkong:reset") {
+      stop();
+      show("ready", "");
+    } else if (msg.type === "authkong:execute") {
+      wanted = {action: msg.action || wanted.action, cdata: msg.cdata || wanted.cdata};
+      stop();
+      state = "ready";
+      start();
+    }
+  });
+  tell({type: "authkong:ready"});
+})();
