@@ -58,7 +58,9 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def _handler(routes: Mapping[str, Route]) -> Callable[..., BaseHTTPRequestHandler]:
+def _handler(
+    routes: Mapping[str, Route], headers: Mapping[str, str]
+) -> Callable[..., BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             route = routes.get(self.path.split("?", 1)[0])
@@ -71,6 +73,8 @@ def _handler(routes: Mapping[str, Route]) -> Callable[..., BaseHTTPRequestHandle
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -81,9 +85,14 @@ def _handler(routes: Mapping[str, Route]) -> Callable[..., BaseHTTPRequestHandle
 
 
 @contextlib.contextmanager
-def static_server(routes: Mapping[str, Route]) -> Iterator[str]:
-    """Serve `routes` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(routes))
+def static_server(
+    routes: Mapping[str, Route], headers: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Serve `routes` on 127.0.0.1 (a free port) in a thread; yields the base URL.
+
+    `headers` go on every answer (a Content-Security-Policy, for instance).
+    """
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(routes, headers or {}))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

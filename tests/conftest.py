@@ -12,6 +12,7 @@ from authkong.config import Settings
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
 from tests.support import make_site
+from tests.widget_support import browser, widget_server  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from authkong.domain.pow import NONCE_LIMIT, check_solution
-from tests.browser import HTML, chromium, static_server, widget_routes
+from tests.browser import HTML, static_server, widget_routes
 from tests.server import Server, request_challenge, run_cli_json, running_server, verify
 
 PAGE = b'<!doctype html><meta charset="utf-8"><script src="/widget/solver.js"></script>'
@@ -36,12 +36,6 @@ SOLVE = """([challenge, workers]) => AuthKongSolver.solve(
   challenge, {workers, signal: AbortSignal.timeout(TIMEOUT_MS)})""".replace(
     "TIMEOUT_MS", str(TIMEOUT_MS)
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
