@@ -84,7 +84,7 @@ def test_demo_verifies_a_token_once(
     made = make_site(services.registry, clock.now_ms(), domains=("localhost",))
     page = client.get("/demo").text
     assert f'data-sitekey="{made.site.sitekey}"' in page
-    assert '<form method="post" action="http://testserver/demo/verify">' in page
+    assert 'action="http://testserver/demo/authkong/verify"' in page
     challenge = client.post(
         "/api/v1/challenge", json={"sitekey": made.site.sitekey, "hostname": "localhost"}
     ).json()
@@ -92,10 +92,10 @@ def test_demo_verifies_a_token_once(
     token = client.post(
         "/api/v1/redeem", json={"challenge": challenge["challenge"], "nonces": nonces}
     ).json()["token"]
-    first = client.post("/demo/verify", data={"captcha-response": token}).text
+    first = client.post("/demo/authkong/verify", data={"captcha-response": token}).text
     assert "&quot;success&quot;: true" in first
     assert "&quot;hostname&quot;: &quot;localhost&quot;" in first
-    again = client.post("/demo/verify", data={"captcha-response": token}).text
+    again = client.post("/demo/authkong/verify", data={"captcha-response": token}).text
     assert "&quot;error_code&quot;: &quot;already_spent&quot;" in again
-    missing = client.post("/demo/verify", data={}).text
+    missing = client.post("/demo/authkong/verify", data={}).text
     assert "&quot;success&quot;: false" in missing

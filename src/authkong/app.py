@@ -140,7 +140,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/", pages.landing),
         Route("/healthz", pages.health),
         Route("/demo", demo.demo),
-        Route("/demo/verify", demo.demo_verify, methods=["POST"]),
+        Route("/demo/{flavor}", demo.demo),
+        Route("/demo/{flavor}/verify", demo.demo_verify, methods=["POST"]),
         *widget_assets.routes(),
     ]
     app = Starlette(

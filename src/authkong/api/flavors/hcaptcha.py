@@ -10,7 +10,7 @@ from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
-from authkong.domain.verdict import Failure
+from authkong.domain.verdict import Failure, Verdict
 
 # hCaptcha's published test keys: one secret, three sitekey/token pairs.
 TEST_SECRET = "0x0000000000000000000000000000000000000000"
@@ -76,6 +76,21 @@ def _test_key_answer(
     )
 
 
+def answer(verdict: Verdict) -> dict[str, object]:
+    """The siteverify JSON object for a verdict."""
+    if verdict.failure is not None:
+        return {"success": False, "error-codes": [CODES[verdict.failure]]}
+    token = verdict.token
+    assert token is not None
+    return {
+        "success": True,
+        "challenge_ts": iso_time(token.issued_ms),
+        "hostname": token.hostname,
+        "credit": False,
+        "sitekey": token.sitekey,
+    }
+
+
 async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request, allow_json=False)
     if isinstance(params, BadInput):
@@ -95,19 +110,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
     if test_answer is not None:
         return test_answer
     verdict = await verify(svc, secret=secret, response=response, expected_sitekey=sitekey)
-    if verdict.failure is not None:
-        return failure(CODES[verdict.failure])
-    token = verdict.token
-    assert token is not None
-    return json_response(
-        {
-            "success": True,
-            "challenge_ts": iso_time(token.issued_ms),
-            "hostname": token.hostname,
-            "credit": False,
-            "sitekey": token.sitekey,
-        }
-    )
+    return json_response(answer(verdict))
 
 
 def internal_error() -> JsonReply:

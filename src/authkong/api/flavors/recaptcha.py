@@ -10,7 +10,7 @@ from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
-from authkong.domain.verdict import Failure
+from authkong.domain.verdict import Failure, Verdict
 
 # Google's published v2 test keys: every response passes, reported for this hostname.
 TEST_SECRET = "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe"
@@ -35,6 +35,23 @@ def failure(*codes: str) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes)})
 
 
+def answer(verdict: Verdict) -> dict[str, object]:
+    """The siteverify JSON object for a verdict."""
+    if verdict.failure is not None:
+        return {"success": False, "error-codes": [CODES[verdict.failure]]}
+    token = verdict.token
+    assert token is not None
+    body: dict[str, object] = {
+        "success": True,
+        "challenge_ts": iso_time(token.issued_ms, millis=False),
+        "hostname": token.hostname,
+    }
+    if token.mode == "score":
+        body["score"] = token.score
+        body["action"] = token.action
+    return body
+
+
 async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request)
     if isinstance(params, BadInput):
@@ -51,20 +68,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
                 "hostname": TEST_HOSTNAME,
             }
         )
-    verdict = await verify(svc, secret=secret, response=response)
-    if verdict.failure is not None:
-        return failure(CODES[verdict.failure])
-    token = verdict.token
-    assert token is not None
-    body: dict[str, object] = {
-        "success": True,
-        "challenge_ts": iso_time(token.issued_ms, millis=False),
-        "hostname": token.hostname,
-    }
-    if token.mode == "score":
-        body["score"] = token.score
-        body["action"] = token.action
-    return json_response(body)
+    return json_response(answer(await verify(svc, secret=secret, response=response)))
 
 
 def internal_error() -> JsonReply:

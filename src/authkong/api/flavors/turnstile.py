@@ -11,7 +11,7 @@ from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import valid_idempotency_key, verify
-from authkong.domain.verdict import Failure
+from authkong.domain.verdict import Failure, Verdict
 
 # Cloudflare's published test secrets; they accept only the dummy token.
 DUMMY_TOKEN = "XXXX.DUMMY.TOKEN.XXXX"
@@ -38,18 +38,30 @@ def failure(*codes: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes), "messages": []}, status)
 
 
-def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> JsonReply:
-    return json_response(
-        {
-            "success": True,
-            "challenge_ts": challenge_ts,
-            "hostname": hostname,
-            "error-codes": [],
-            "action": action,
-            "cdata": cdata,
-            "metadata": {},
-            "messages": [],
-        }
+def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> dict[str, object]:
+    return {
+        "success": True,
+        "challenge_ts": challenge_ts,
+        "hostname": hostname,
+        "error-codes": [],
+        "action": action,
+        "cdata": cdata,
+        "metadata": {},
+        "messages": [],
+    }
+
+
+def answer(verdict: Verdict) -> dict[str, object]:
+    """The siteverify JSON object for a verdict."""
+    if verdict.failure is not None:
+        return {"success": False, "error-codes": [CODES[verdict.failure]], "messages": []}
+    token = verdict.token
+    assert token is not None
+    return success(
+        challenge_ts=iso_time(token.issued_ms),
+        hostname=token.hostname,
+        action=token.action,
+        cdata=token.cdata,
     )
 
 
@@ -65,7 +77,9 @@ def _test_key_answer(secret: str, response: str, now_ms: int) -> JsonReply | Non
         return failure(CODES[Failure.INVALID_RESPONSE])
     if test_secret == TEST_SPENT_SECRET:
         return failure(CODES[Failure.ALREADY_SPENT])
-    return success(challenge_ts=iso_time(now_ms), hostname="example.com", action="", cdata="")
+    return json_response(
+        success(challenge_ts=iso_time(now_ms), hostname="example.com", action="", cdata="")
+    )
 
 
 async def siteverify(request: HotRequest) -> JsonReply:
@@ -91,16 +105,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
     if test_answer is not None:
         return test_answer
     verdict = await verify(svc, secret=secret, response=response, idempotency_key=idempotency_key)
-    if verdict.failure is not None:
-        return failure(CODES[verdict.failure])
-    token = verdict.token
-    assert token is not None
-    return success(
-        challenge_ts=iso_time(token.issued_ms),
-        hostname=token.hostname,
-        action=token.action,
-        cdata=token.cdata,
-    )
+    return json_response(answer(verdict))
 
 
 def internal_error() -> JsonReply:

@@ -11,7 +11,7 @@ from authkong.api.flavors._request import gather
 from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
-from authkong.domain.verdict import Failure
+from authkong.domain.verdict import Failure, Verdict
 
 MESSAGES = {
     Failure.MISSING_SECRET: "missing_secret",
@@ -30,6 +30,13 @@ def failure(message: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "message": message}, status)
 
 
+def answer(verdict: Verdict) -> dict[str, object]:
+    """The siteverify JSON object for a verdict."""
+    if verdict.failure is not None:
+        return {"success": False, "message": MESSAGES[verdict.failure]}
+    return {"success": True, "message": "valid"}
+
+
 async def siteverify(request: HotRequest) -> JsonReply:
     if request.method != "POST":
         return failure(MESSAGES[Failure.BAD_REQUEST], status=405)
@@ -39,9 +46,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
     verdict = await verify(
         services(request), secret=params.get("secret"), response=params.get("response")
     )
-    if verdict.failure is not None:
-        return failure(MESSAGES[verdict.failure])
-    return json_response({"success": True, "message": "valid"})
+    return json_response(answer(verdict))
 
 
 def internal_error() -> JsonReply:
