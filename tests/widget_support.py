@@ -8,8 +8,10 @@ once) and its own host page, served from a static server on another origin.
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from string import Template
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -117,3 +119,48 @@ def page_with(script: str, body: str, head: str = "") -> str:
         f'<link rel="icon" href="data:,">{head}</head><body>{body}'
         f'<script src="{script}" async defer></script></body></html>'
     )
+
+
+SUBMITTED = "/submitted"  # where host forms post; submitted_form() answers it in the browser
+
+
+def vendor_page(head: str, body: str) -> str:
+    """A host page laid out as a vendor's snippet: `head` markup (scripts), then `body`."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>'
+        f'<link rel="icon" href="data:,">{head}</head><body>{body}</body></html>'
+    )
+
+
+def submitted_form(page: Page, submit: Callable[[], object]) -> dict[str, list[str]]:
+    """Run `submit` (a click, say) and return the fields of the form it POSTs to SUBMITTED.
+
+    The browser answers that POST itself, so host servers need no form handler.
+    """
+    done = vendor_page("", "Received")
+    page.route(f"**{SUBMITTED}", lambda route: route.fulfill(content_type=HTML, body=done))
+    with page.expect_request(
+        lambda r: r.method == "POST" and urlsplit(r.url).path == SUBMITTED
+    ) as sent:
+        submit()
+    return parse_qs(sent.value.post_data or "", keep_blank_values=True)
+
+
+@contextlib.contextmanager
+def host_vendor_pages(
+    pages: Mapping[str, tuple[str, str]], values: Mapping[str, str]
+) -> Iterator[str]:
+    """Serve path -> vendor_page(head, body), `$name`s in both filled from `values`."""
+    filled = {
+        path: vendor_page(Template(head).substitute(values), Template(body).substitute(values))
+        for path, (head, body) in pages.items()
+    }
+    with host(filled) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def visitor(browser: Browser, origin: str) -> Iterator[Callable[[str], Page]]:
+    """A function that opens `origin` + path with open_page; all close on exit."""
+    with contextlib.ExitStack() as stack:
+        yield lambda path: stack.enter_context(open_page(browser, origin + path))

@@ -20,7 +20,7 @@ const SIZES = {
   normal: "width:300px;height:74px",
   compact: "width:164px;height:144px",
   flexible: "width:100%;min-width:300px;height:74px",
-  invisible: "position:absolute;width:1px;height:1px;opacity:0;pointer-events:none",
+  invisible: "position:absolute;width:1px;height:1px;border:0;opacity:0;pointer-events:none",
 };
 
 window.addEventListener("message", (ev) => {
@@ -159,7 +159,7 @@ function mount(container, o) {
       err.code = "reset";
       for (const p of waiting.splice(0)) p.reject(err);
       w.post({type: "authkong:reset"});
-      if (o.start === "auto") w.execute().catch(() => {}); // back to its initial state: working
+      begin(); // back to its initial state, as the vendors' reset() does
     },
     remove() {
       o.start = "removed";
@@ -176,13 +176,17 @@ function mount(container, o) {
     focusForm = null;
     w.execute().catch(() => {});
   };
+  // The initial state: working (auto), waiting for the form's first focus (focus), or idle.
+  const begin = () => {
+    const form = container.closest(o.focusWithin || "form");
+    if (o.start === "auto" || o.start === "focus" && !form) w.execute().catch(() => {});
+    else if (o.start === "focus" && !focusForm) {
+      focusForm = form;
+      form.addEventListener("focusin", onFocus);
+    }
+  };
   widgets.push(w);
-  const form = container.closest(o.focusWithin || "form");
-  if (o.start === "auto" || o.start === "focus" && !form) w.execute().catch(() => {});
-  else if (o.start === "focus") {
-    focusForm = form;
-    form.addEventListener("focusin", onFocus);
-  }
+  begin();
   return w;
 }
 

@@ -4,7 +4,9 @@
 // start()), data-callback, data-lang, data-theme. The solution goes in the hidden input
 // `zenc-captcha-solution`. Globals: `zencap` (the last widget rendered from markup) and
 // `zenCaptchaWidget` {WidgetInstance, autoWidget}; document gets a `zencaptchaLoaded`
-// event once the page's widgets exist.
+// event once the page's widgets exist. `new WidgetInstance(el, options)` takes the
+// vendor's option names: sitekey, startMode, language, doneCallback, startedCallback,
+// errorCallback (called with {code, description}, as zencaptcha does).
 if (!window.zenCaptchaWidget) {
   root("../");
   const STARTS = {auto: "auto", focus: "focus", none: "click"};
@@ -19,7 +21,8 @@ if (!window.zenCaptchaWidget) {
         start: STARTS[opt("start", "startMode")] || "focus", focusWithin: "form, .zenc-form",
         fields: [{name: "zenc-captcha-solution", className: "zenc-captcha-solution"}],
         onToken: (solution) => call(opt("callback", "doneCallback"), solution),
-        onError: (code) => call(options.errorCallback, code),
+        onStart: () => call(options.startedCallback),
+        onError: (code) => call(options.errorCallback, {code, description: code}),
       });
     }
 
