@@ -102,7 +102,7 @@ function mount(container, o) {
   container.append(frame, ...fields); // inside the container, hence inside its form
   mounted.add(container);
 
-  let ready = false, queue = [], waiting = [], chain = Promise.resolve();
+  let ready = false, queue = [], waiting = [], chain = Promise.resolve(), resets = 0;
   let focusForm = null;
   const w = {
     id: o.id === undefined ? nextId() : o.id,
@@ -144,7 +144,9 @@ function mount(container, o) {
     },
     // One solve at a time: a second execute waits for the first to settle.
     execute(extra = {}) {
+      const since = resets; // a reset() before this one's turn comes cancels it
       const run = () => new Promise((resolve, reject) => {
+        if (since !== resets) return reject(resetError());
         waiting.push({resolve, reject});
         w.post({type: "authkong:execute", action: extra.action || "", cdata: extra.cdata || ""});
       });
@@ -155,9 +157,8 @@ function mount(container, o) {
     reset() {
       w.fill("");
       w.expired = false;
-      const err = new Error("reset");
-      err.code = "reset";
-      for (const p of waiting.splice(0)) p.reject(err);
+      resets++;
+      for (const p of waiting.splice(0)) p.reject(resetError());
       w.post({type: "authkong:reset"});
       begin(); // back to its initial state, as the vendors' reset() does
     },
@@ -188,6 +189,12 @@ function mount(container, o) {
   widgets.push(w);
   begin();
   return w;
+}
+
+function resetError() {
+  const err = new Error("reset");
+  err.code = "reset";
+  return err;
 }
 
 // A widget by id; with no id, the first one (the vendors' default).

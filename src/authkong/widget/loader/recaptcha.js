@@ -1,32 +1,48 @@
 // reCAPTCHA's script API (v2 checkbox and invisible, v3, Enterprise), served as
 // /recaptcha/api.js and /recaptcha/enterprise.js on top of the engine (core.js).
 // Markup: .g-recaptcha with data-sitekey, data-theme, data-size (normal|compact|invisible),
-// data-tabindex, data-callback, data-expired-callback, data-error-callback; on a button
-// it binds an invisible check to the click. The token goes in the hidden textarea
-// `g-recaptcha-response` (id g-recaptcha-response, then g-recaptcha-response-1, ...).
-// ?render=explicit|onload|<sitekey>, ?onload=fn, ?hl=xx. v3: execute(sitekey, {action})
-// resolves to a token whose siteverify answer carries score and action; a bound button
-// with data-action also gets a v3 token.
+// data-tabindex, data-action, data-callback, data-expired-callback, data-error-callback;
+// render() takes the same names without "data-". On a button it binds an invisible check
+// to the click (a v3 check when the button has data-action). The token goes in the
+// hidden textarea `g-recaptcha-response` (id g-recaptcha-response, then
+// g-recaptcha-response-1, ... by widget id). ?render=explicit|onload|<sitekey>, ?onload=fn,
+// ?hl=xx. v3: execute(sitekey, {action}) resolves to a token whose siteverify answer
+// carries score and action. Enterprise: the same API as grecaptcha.enterprise.
 if (!window.grecaptcha || !window.grecaptcha.render) {
   root("../");
   const FIELD = "g-recaptcha-response";
+  // Google numbers v3 clients from 100000, so v2 widget ids stay 0, 1, ... on pages with both.
+  let nextScoreId = 100000;
   const v3 = new Map(); // sitekey -> the invisible widget its execute() calls use
+  const isButton = (el) => el.tagName === "BUTTON" || el.tagName === "INPUT";
 
-  const render = (target, params = {}, score = false) => {
-    const el = element(target);
-    if (!el) throw new Error("reCAPTCHA placeholder element must be an element or id");
+  const mountOn = (el, params, score) => {
     const opt = (name) => (params[name] !== undefined ? params[name] : data(el, name));
-    const id = nextId();
-    const size = opt("size");
+    const id = score ? nextScoreId++ : nextId();
+    const size = score ? "invisible" : opt("size");
+    const onCall = size === "invisible";
     return mount(el, {
       id, sitekey: opt("sitekey"), theme: opt("theme"), size, tabindex: opt("tabindex"),
       action: opt("action"), mode: score ? "score" : undefined,
-      start: size === "invisible" ? "execute" : "click",
-      fields: score ? [] : [{name: FIELD, id: id ? `${FIELD}-${id}` : FIELD, tag: "textarea", className: FIELD}],
+      start: onCall ? "execute" : "click",
+      // The callback of an invisible widget usually submits the form: a token refreshed
+      // on expiry would submit it again unasked. The page calls execute() again instead.
+      refresh: onCall ? "manual" : undefined,
+      fields: [{name: FIELD, id: id ? `${FIELD}-${id}` : FIELD, tag: "textarea", className: FIELD}],
       onToken: (token) => call(opt("callback"), token),
       onExpired: () => call(opt("expired-callback")),
       onError: () => call(opt("error-callback")),
     }).id;
+  };
+
+  // A container becomes a widget; a button gets an invisible check bound to its click.
+  const render = (target, params = {}) => {
+    const el = element(target);
+    if (!el) throw new Error("reCAPTCHA placeholder element must be an element or id");
+    if (isMounted(el)) throw new Error("reCAPTCHA has already been rendered in this element");
+    if (!isButton(el)) return mountOn(el, params, false);
+    const merged = {...attributes(el), ...params, size: "invisible"};
+    return bindButton(el, (holder) => mountOn(holder, merged, !!merged.action));
   };
 
   const widget = (id) => {
@@ -35,25 +51,24 @@ if (!window.grecaptcha || !window.grecaptcha.render) {
     return w;
   };
 
+  const scoreWidget = (sitekey) => {
+    if (!v3.has(sitekey)) {
+      const holder = document.createElement("div");
+      holder.className = "grecaptcha-badge"; // what pages' CSS and scripts look for
+      (document.body || document.documentElement).append(holder);
+      v3.set(sitekey, mountOn(holder, {sitekey}, true));
+    }
+    return widget(v3.get(sitekey));
+  };
+
   // execute(id) runs an invisible v2 widget; execute(sitekey, {action}) is v3.
   const execute = (idOrKey, options = {}) => {
-    if (typeof idOrKey === "string" && !find(idOrKey)) {
-      if (!v3.has(idOrKey)) {
-        const holder = document.createElement("div");
-        document.body.append(holder);
-        v3.set(idOrKey, render(holder, {sitekey: idOrKey, size: "invisible"}, true));
-      }
-      return quiet(widget(v3.get(idOrKey)).execute({action: options.action}));
-    }
-    return quiet(widget(idOrKey).execute());
+    const w = typeof idOrKey === "string" && !find(idOrKey) ? scoreWidget(idOrKey) : widget(idOrKey);
+    return quiet(w.execute({action: options.action}));
   };
 
   const renderAll = () => {
-    for (const el of document.querySelectorAll(".g-recaptcha")) {
-      if (isMounted(el)) continue;
-      if (el.tagName === "DIV") render(el);
-      else bindButton(el, (holder) => render(holder, {...attributes(el), size: "invisible"}, !!el.dataset.action));
-    }
+    for (const el of document.querySelectorAll(".g-recaptcha")) if (!isMounted(el)) render(el);
   };
 
   const api = {
@@ -63,8 +78,13 @@ if (!window.grecaptcha || !window.grecaptcha.render) {
     execute,
     ready: (fn) => whenParsed(() => setTimeout(fn)),
   };
+  // Google's loading guide lets a page queue ready() callbacks before the script runs.
+  const queued = (window.___grecaptcha_cfg || {}).fns || [];
   window.grecaptcha = {...api};
   if (SRC.pathname.endsWith("/enterprise.js")) window.grecaptcha.enterprise = api;
   const mode = QUERY.get("render") || "onload";
   boot(renderAll, mode !== "explicit");
+  // ?render=<sitekey> loads the v3 client at once, so the first execute() finds it ready.
+  if (mode !== "explicit" && mode !== "onload") whenParsed(() => scoreWidget(mode));
+  for (const fn of queued) if (typeof fn === "function") api.ready(fn);
 }
