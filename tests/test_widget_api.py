@@ -220,10 +220,10 @@ def test_invalid_parameter(shared: tuple[TestClient, NewSecret], extra: dict[str
 
 
 def test_parameters_at_their_limits(client: TestClient, site: NewSecret) -> None:
-    """A 32-character action, a 255-character cdata and each mode are accepted."""
+    """A 32-character action (with reCAPTCHA's "/"), a 255-character cdata, each mode."""
     for mode in ("", "checkbox", "invisible", "score"):
         get_challenge(
-            client, site.site.sitekey, action="A-z_9" + "a" * 27, cdata="c" * 255, mode=mode
+            client, site.site.sitekey, action="A-z_9/" + "a" * 26, cdata="c" * 255, mode=mode
         )
 
 

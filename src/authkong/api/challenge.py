@@ -12,8 +12,9 @@ from authkong.domain import challenge as challenges
 from authkong.domain.pow import SEED_BYTES
 
 MAX_HOSTNAME = 253
-# Turnstile's documented limits for action and cData; every flavor shares them.
-ACTION_RE = re.compile(r"[A-Za-z0-9_-]{0,32}")
+# Turnstile's documented limits for action and cData, shared by every flavor; action also
+# takes "/", which reCAPTCHA v3 allows in action names.
+ACTION_RE = re.compile(r"[A-Za-z0-9_/-]{0,32}")
 CDATA_RE = re.compile(r"[A-Za-z0-9_-]{0,255}")
 MODES = ("", "checkbox", "invisible", "score")
 
