@@ -58,6 +58,8 @@
     check.setAttribute("aria-disabled", next === "working" || next === "done" ? "true" : "false");
     status.textContent = text;
     bar.hidden = next !== "working";
+    // Hiding the focused Retry would drop focus to <body>: keyboard users keep their place.
+    if (next !== "error" && document.activeElement === retry) check.focus();
     retry.hidden = next !== "error";
   }
 
@@ -142,10 +144,11 @@
     if (refresh === "auto") start();
   }
 
-  check.addEventListener("click", () => {
+  // The whole row is the click target (mark, label and status), as with a <label>.
+  $("row").addEventListener("click", () => {
     if (state === "ready" || state === "expired" && refresh === "manual") start();
   });
-  retry.addEventListener("click", () => { check.focus(); start(); }); // retry is hidden next
+  retry.addEventListener("click", start);
   window.addEventListener("message", (ev) => {
     if (!parentOrigin || ev.source !== window.parent || ev.origin !== parentOrigin) return;
     const msg = ev.data || {};
