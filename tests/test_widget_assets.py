@@ -51,11 +51,12 @@ def test_frame_csp_allows_its_style_by_hash_and_no_inline_script(client: TestCli
     assert csp == widget_assets.frame_csp(got.text)
     assert re.search(r"style-src 'sha256-[A-Za-z0-9+/]+=*'", csp)
     assert not re.search(r"<script>", got.text)  # every script is a file
-    assert 'src="widget/frame.js"' in got.text
+    assert f'src="widget/frame.js?v={widget_assets.frame_version()}"' in got.text
 
 
-# What Chromium downloads for one widget besides its loader (the frame page's scripts).
-FRAME_FILES = ("/widget/frame.js", "/widget/solver.js", "/widget/worker.js")
+# What Chromium downloads for one widget besides its loader (the frame page's scripts, and
+# the workers' WebAssembly; browsers without WebAssembly SIMD fetch the smaller sha256.js).
+FRAME_FILES = ("/widget/frame.js", "/widget/solver.js", "/widget/worker.js", "/widget/sha256.wasm")
 
 
 @pytest.mark.parametrize("loader", sorted(widget_assets.LOADERS))

@@ -11,6 +11,7 @@ hash, its scripts are files.
 """
 
 import base64
+import functools
 import gzip
 import hashlib
 import html
@@ -32,7 +33,11 @@ HTML = "text/html; charset=utf-8"
 CONTENT_TYPES = {".js": JS, ".wasm": "application/wasm"}
 LOADER_MAX_AGE = 300  # host pages pick up a new loader within minutes
 ASSET_MAX_AGE = 3600
-CORP = "cross-origin"
+# Host pages on any origin load the loader, also under Cross-Origin-Embedder-Policy
+# (require-corp): everything the widget serves may be embedded cross-origin, and the
+# frame's own documents and workers declare require-corp so such a page can nest them.
+CORP = {"Cross-Origin-Resource-Policy": "cross-origin"}
+EMBEDDABLE = {**CORP, "Cross-Origin-Embedder-Policy": "require-corp"}
 NONE = "'none'"
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
@@ -77,9 +82,20 @@ def _minified(source: bytes) -> bytes:
     return minified.encode()
 
 
+@functools.cache
+def frame_version() -> str:
+    """A digest of the frame's files: loaders ask for /widget?v=... and the frame for its
+    scripts with ?v=..., so a visitor never mixes cached files of two releases."""
+    digest = hashlib.sha256(_read("messages.json"))
+    for entry in sorted(files("authkong.widget").joinpath("frame").iterdir(), key=lambda e: e.name):
+        digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def loader_source(api_file: str) -> bytes:
     """The engine and one vendor API in one function scope: they share names, not globals."""
-    core, api = _read("loader/core.js"), _read(f"loader/{api_file}")
+    core = _read("loader/core.js").replace(b"__FRAME_VERSION__", frame_version().encode())
+    api = _read(f"loader/{api_file}")
     return _minified(b'(() => {\n"use strict";\n' + core + b"\n" + api + b"\n})();\n")
 
 
@@ -89,9 +105,12 @@ def frame_csp(page: str) -> str:
         f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode()}'"
         for m in _STYLE.finditer(page)
     )
+    # 'wasm-unsafe-eval' lets the workers compile sha256.wasm (not JS eval) in browsers that
+    # give a dedicated worker its creator's policy, as CSP drafts said until 2021; Chromium
+    # and Firefox apply the worker response's own policy, where it is not needed.
     return (
-        "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
-        f"style-src {styles or NONE}; base-uri 'none'; form-action 'none'"
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+        f"connect-src 'self'; style-src {styles or NONE}; base-uri 'none'; form-action 'none'"
     )
 
 
@@ -102,7 +121,12 @@ def render_frame(template: str, language: languages.Language) -> str:
     "<" is escaped so no text can close it.
     """
     texts = json.dumps(language.texts, ensure_ascii=False).replace("<", "\\u003c")
-    slots = {"lang": language.tag, "dir": language.direction, "texts": texts}
+    slots = {
+        "lang": language.tag,
+        "dir": language.direction,
+        "texts": texts,
+        "version": frame_version(),
+    }
 
     def fill(slot: re.Match[str]) -> str:
         name = slot.group(1)
@@ -117,7 +141,11 @@ def frame_pages() -> dict[str, Asset]:
     pages = {}
     for tag, language in languages.LANGUAGES.items():
         page = render_frame(template, language)
-        extra = {"Content-Security-Policy": frame_csp(page), "Content-Language": tag}
+        extra = {
+            "Content-Security-Policy": frame_csp(page),
+            "Content-Language": tag,
+            **EMBEDDABLE,
+        }
         asset = _asset(page.encode(), HTML, ASSET_MAX_AGE, extra)
         asset.headers["Vary"] = "Accept-Encoding, Accept-Language"
         pages[tag] = asset
@@ -126,10 +154,8 @@ def frame_pages() -> dict[str, Asset]:
 
 def load_assets() -> dict[str, Asset]:
     """Path -> file, for every path the widget is served from except the frame page."""
-    # Host pages on any origin load the loader, also under Cross-Origin-Embedder-Policy.
-    corp = {"Cross-Origin-Resource-Policy": CORP}
     assets = {
-        path: _asset(loader_source(api), JS, LOADER_MAX_AGE, corp) for path, api in LOADERS.items()
+        path: _asset(loader_source(api), JS, LOADER_MAX_AGE, CORP) for path, api in LOADERS.items()
     }
     for entry in files("authkong.widget").joinpath("frame").iterdir():
         suffix = "." + entry.name.rsplit(".", 1)[-1]
@@ -137,7 +163,9 @@ def load_assets() -> dict[str, Asset]:
             body = entry.read_bytes()
             if suffix == ".js":
                 body = _minified(body)
-            assets[f"/widget/{entry.name}"] = _asset(body, CONTENT_TYPES[suffix], ASSET_MAX_AGE)
+            assets[f"/widget/{entry.name}"] = _asset(
+                body, CONTENT_TYPES[suffix], ASSET_MAX_AGE, EMBEDDABLE
+            )
     return assets
 
 

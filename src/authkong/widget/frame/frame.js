@@ -10,6 +10,7 @@
 // Messages in:  authkong:execute {action?, cdata?} starts a solve; authkong:reset.
 // Messages out: authkong:ready, authkong:start, authkong:token {token, expiresIn},
 //               authkong:expired, authkong:error {code, message}.
+// Every message carries `turn`: the loader's count of resets, which the frame echoes.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -42,9 +43,12 @@
   let state = "ready";
   let job = null; // the AbortController of the solve in flight
   let expiry = 0; // the timer that expires the current token
-  let wanted = {action: params.get("action") || "", cdata: params.get("cdata") || ""};
+  const given = {action: params.get("action") || "", cdata: params.get("cdata") || ""};
+  let wanted = given;
+  let turn = 0; // the loader's reset count, echoed so it can drop what predates a reset
 
   function tell(message) {
+    message.turn = turn;
     if (parentOrigin) window.parent.postMessage(message, parentOrigin);
   }
 
@@ -116,7 +120,7 @@
       const hostname = new URL(parentOrigin).hostname;
       const ch = await post("api/v1/challenge", {sitekey, hostname, mode, ...wanted}, ctl.signal);
       const nonces = await AuthKongSolver.solve(ch, {
-        workerUrl: "widget/worker.js",
+        workerUrl: "widget/worker.js?v=" + encodeURIComponent(params.get("v") || ""),
         signal: ctl.signal,
         onProgress: ({hashes, expected}) => { bar.value = Math.min(0.99, hashes / expected); },
       });
@@ -152,11 +156,13 @@
   window.addEventListener("message", (ev) => {
     if (!parentOrigin || ev.source !== window.parent || ev.origin !== parentOrigin) return;
     const msg = ev.data || {};
+    if (typeof msg.turn === "number") turn = msg.turn;
     if (msg.type === "authkong:reset") {
       stop();
       show("ready", "");
     } else if (msg.type === "authkong:execute") {
-      wanted = {action: msg.action || wanted.action, cdata: msg.cdata || wanted.cdata};
+      // Each execute names its own action; without one, the widget's own (render) applies.
+      wanted = {action: msg.action || given.action, cdata: msg.cdata || given.cdata};
       stop();
       state = "ready";
       start();

@@ -2,7 +2,7 @@
 // <div class="authkong_captcha" data-sitekey data-theme data-size data-lang data-start
 // data-callback data-expired-callback data-error-callback>; the token goes in the hidden
 // field `captcha-response`. ?onload=fn (or ?render=explicit) loads without rendering.
-if (!window.AuthKongCaptcha) {
+if (!loaded("AuthKongCaptcha")) {
   root("./");
 
   const render = (target, options = {}) => {
@@ -31,6 +31,6 @@ if (!window.AuthKongCaptcha) {
   const renderAll = () => {
     for (const el of document.querySelectorAll(".authkong_captcha")) if (!isMounted(el)) render(el);
   };
-  window.AuthKongCaptcha = {render, ready: (fn) => whenParsed(() => setTimeout(fn))};
+  window.AuthKongCaptcha = {[OURS]: "AuthKongCaptcha", render, ready: (fn) => whenParsed(() => setTimeout(fn))};
   boot(renderAll, !QUERY.has("onload") && QUERY.get("render") !== "explicit");
 }

@@ -12,6 +12,8 @@ const QUERY = SRC.searchParams;
 const ORIGIN = SRC.origin;
 const widgets = [];
 const mounted = new WeakSet(); // containers already turned into widgets
+// The frame's release (widget_assets.frame_version), so caches never mix two releases.
+const VERSION = "__FRAME_VERSION__";
 let ROOT = new URL("./", SRC); // AuthKong's root; set by the vendor API (loader paths differ)
 let counter = 0;
 
@@ -29,6 +31,15 @@ window.addEventListener("message", (ev) => {
   if (w) w.receive(ev.data);
 });
 
+// Marks the global each loader sets with its own name. An element with id="turnstile"
+// is also window.turnstile, and hCaptcha's grecaptcha alias is not reCAPTCHA's API: only
+// a global marked with its name means "this loader already ran".
+const OURS = Symbol.for("authkong.loader");
+
+function loaded(name) {
+  return !!window[name] && window[name][OURS] === name;
+}
+
 function root(relative) {
   ROOT = new URL(relative, SRC);
 }
@@ -45,10 +56,12 @@ function call(fn, ...args) {
 }
 
 function element(target) {
-  if (typeof target === "string") {
+  if (typeof target !== "string") return target instanceof Element ? target : null;
+  try {
     return document.getElementById(target) || document.querySelector(target);
+  } catch (_) {
+    return null; // neither an id nor a selector: the vendor's "not found" error follows
   }
-  return target instanceof Element ? target : null;
 }
 
 // A data-* attribute as an option: data-expired-callback -> dataset.expiredCallback.
@@ -75,6 +88,7 @@ function mount(container, o) {
   const query = {sitekey: o.sitekey, theme: o.theme, mode, hl: o.hl || QUERY.get("hl"),
     action: o.action, cdata: o.cdata, refresh: o.refresh};
   for (const [k, v] of Object.entries(query)) if (v) src.searchParams.set(k, v);
+  src.searchParams.set("v", VERSION);
 
   const frame = document.createElement("iframe");
   frame.src = src.href;
@@ -102,12 +116,15 @@ function mount(container, o) {
   container.append(frame, ...fields); // inside the container, hence inside its form
   mounted.add(container);
 
-  let ready = false, queue = [], waiting = [], chain = Promise.resolve(), resets = 0;
-  let focusForm = null;
+  // `turn` numbers the widget's resets: every message to the frame carries it and the
+  // frame echoes it, so a token or expiry sent before a reset() is dropped on arrival.
+  let ready = false, queue = [], waiting = [], chain = Promise.resolve(), turn = 0;
+  let focusForm = null, broken = null, watchdog = 0;
   const w = {
     id: o.id === undefined ? nextId() : o.id,
-    container, frame, fields, sitekey: o.sitekey, token: "", expired: false,
+    container, frame, fields, sitekey: o.sitekey, token: "", expired: false, cleanups: [],
     post(msg) {
+      msg.turn = turn;
       if (!ready) queue.push(msg);
       else if (frame.contentWindow) frame.contentWindow.postMessage(msg, ORIGIN);
     },
@@ -117,8 +134,12 @@ function mount(container, o) {
     },
     receive(msg) {
       if (msg.type === "authkong:ready") {
+        clearTimeout(watchdog);
+        if (ready) return restarted();
         ready = true;
         for (const m of queue.splice(0)) w.post(m);
+      } else if (msg.turn !== turn) {
+        // from before the last reset(): stale
       } else if (msg.type === "authkong:start") {
         if (appearance === "execute" && size !== "invisible") {
           frame.style.cssText = look;
@@ -136,17 +157,15 @@ function mount(container, o) {
         w.expired = true;
         if (o.onExpired) o.onExpired(old);
       } else if (msg.type === "authkong:error") {
-        const err = new Error(msg.message || msg.code);
-        err.code = String(msg.code || "error");
-        for (const p of waiting.splice(0)) p.reject(err);
-        if (o.onError) o.onError(err.code);
+        fail(String(msg.code || "error"), msg.message);
       }
     },
     // One solve at a time: a second execute waits for the first to settle.
     execute(extra = {}) {
-      const since = resets; // a reset() before this one's turn comes cancels it
+      const since = turn; // a reset() before this one's turn comes cancels it
       const run = () => new Promise((resolve, reject) => {
-        if (since !== resets) return reject(resetError());
+        if (since !== turn) return reject(resetError());
+        if (broken) return reject(broken);
         waiting.push({resolve, reject});
         w.post({type: "authkong:execute", action: extra.action || "", cdata: extra.cdata || ""});
       });
@@ -157,21 +176,48 @@ function mount(container, o) {
     reset() {
       w.fill("");
       w.expired = false;
-      resets++;
+      turn++;
       for (const p of waiting.splice(0)) p.reject(resetError());
       w.post({type: "authkong:reset"});
       begin(); // back to its initial state, as the vendors' reset() does
     },
     remove() {
+      const index = widgets.indexOf(w);
+      if (index < 0) return; // removed already
       o.start = "removed";
       w.reset();
-      widgets.splice(widgets.indexOf(w), 1);
+      clearTimeout(watchdog);
+      widgets.splice(index, 1);
       mounted.delete(container);
       if (focusForm) focusForm.removeEventListener("focusin", onFocus);
       frame.remove();
       for (const f of fields) f.remove();
+      for (const undo of w.cleanups.splice(0)) undo();
     },
   };
+  // Every failure reaches the page: pending executes reject, the error callback runs.
+  const fail = (code, message) => {
+    const err = new Error(message || code);
+    err.code = code;
+    for (const p of waiting.splice(0)) p.reject(err);
+    if (o.onError) o.onError(code);
+    return err;
+  };
+  // A frame that says "ready" twice was reloaded (its container moved in the DOM): it
+  // lost its token and timers, so the widget starts over.
+  const restarted = () => {
+    turn++;
+    w.fill("");
+    for (const p of waiting.splice(0)) p.reject(resetError());
+    frame.contentWindow.postMessage({type: "authkong:reset", turn}, ORIGIN);
+    begin();
+  };
+  // A frame that never says "ready" cannot reach this page: blocked by the page's CSP,
+  // AuthKong unreachable, or a sandboxed page whose origin the frame cannot know.
+  const FRAME_TIMEOUT_MS = 10000;
+  frame.addEventListener("load", () => {
+    if (!ready) watchdog = setTimeout(() => { if (!ready) broken = fail("frame_unreachable"); }, FRAME_TIMEOUT_MS);
+  });
   const onFocus = () => {
     focusForm.removeEventListener("focusin", onFocus);
     focusForm = null;
@@ -187,6 +233,11 @@ function mount(container, o) {
     }
   };
   widgets.push(w);
+  if (window.origin === "null") {
+    // An opaque origin (sandboxed page): the frame could never post the token back.
+    setTimeout(() => { broken = fail("opaque_origin"); });
+    return w;
+  }
   begin();
   return w;
 }
@@ -230,10 +281,16 @@ function bindButton(button, render) {
   button.after(holder); // next to the button, so the hidden field is inside its form
   mounted.add(button);
   const id = render(holder);
-  button.addEventListener("click", (ev) => {
+  const onClick = (ev) => {
     ev.preventDefault();
     const w = find(id);
     if (w) w.execute().catch(() => {});
+  };
+  button.addEventListener("click", onClick);
+  find(id).cleanups.push(() => {
+    button.removeEventListener("click", onClick);
+    mounted.delete(button);
+    holder.remove();
   });
   return id;
 }

@@ -5,7 +5,7 @@
 // binds an invisible check to the click. The token goes in the hidden textareas
 // `h-captcha-response` and, unless ?recaptchacompat=off, `g-recaptcha-response`; with
 // compat on, `grecaptcha` is hCaptcha's API too. ?render=explicit, ?onload=fn, ?hl=xx.
-if (!window.hcaptcha) {
+if (!loaded("hcaptcha")) {
   root("../");
   const compat = QUERY.get("recaptchacompat") !== "off";
   const extra = new Map(); // widget id -> setData's object (accepted, not used)
@@ -69,6 +69,7 @@ if (!window.hcaptcha) {
   };
 
   window.hcaptcha = {
+    [OURS]: "hcaptcha",
     render,
     execute,
     reset: (id) => widget(id).reset(),

@@ -8,7 +8,7 @@
 // g-recaptcha-response-1, ... by widget id). ?render=explicit|onload|<sitekey>, ?onload=fn,
 // ?hl=xx. v3: execute(sitekey, {action}) resolves to a token whose siteverify answer
 // carries score and action. Enterprise: the same API as grecaptcha.enterprise.
-if (!window.grecaptcha || !window.grecaptcha.render) {
+if (!loaded("grecaptcha")) {
   root("../");
   const FIELD = "g-recaptcha-response";
   // Google numbers v3 clients from 100000, so v2 widget ids stay 0, 1, ... on pages with both.
@@ -80,7 +80,7 @@ if (!window.grecaptcha || !window.grecaptcha.render) {
   };
   // Google's loading guide lets a page queue ready() callbacks before the script runs.
   const queued = (window.___grecaptcha_cfg || {}).fns || [];
-  window.grecaptcha = {...api};
+  window.grecaptcha = {...api, [OURS]: "grecaptcha"};
   if (SRC.pathname.endsWith("/enterprise.js")) window.grecaptcha.enterprise = api;
   const mode = QUERY.get("render") || "onload";
   boot(renderAll, mode !== "explicit");

@@ -8,7 +8,7 @@
 // goes in the hidden input `cf-turnstile-response`. ?render=explicit, ?onload=fn;
 // ?compat=recaptcha also renders .g-recaptcha, names the field g-recaptcha-response and
 // offers `grecaptcha`.
-if (!window.turnstile) {
+if (!loaded("turnstile")) {
   root("../../");
   const compat = QUERY.get("compat") === "recaptcha";
   const off = (value) => value === false || value === "false";
@@ -53,6 +53,7 @@ if (!window.turnstile) {
   };
 
   window.turnstile = {
+    [OURS]: "turnstile",
     render,
     execute: (target, params) => { run(target, params); },
     reset: (id) => { const w = widget(id); if (w) w.reset(); },

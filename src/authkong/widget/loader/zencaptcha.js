@@ -7,7 +7,7 @@
 // event once the page's widgets exist. `new WidgetInstance(el, options)` takes the
 // vendor's option names: sitekey, startMode, language, doneCallback, startedCallback,
 // errorCallback (called with {code, description}, as zencaptcha does).
-if (!window.zenCaptchaWidget) {
+if (!loaded("zenCaptchaWidget")) {
   root("../");
   const STARTS = {auto: "auto", focus: "focus", none: "click"};
 
@@ -36,7 +36,7 @@ if (!window.zenCaptchaWidget) {
     getResponse() { return this.w.token || "none"; }
   }
 
-  window.zenCaptchaWidget = {WidgetInstance, autoWidget: null};
+  window.zenCaptchaWidget = {[OURS]: "zenCaptchaWidget", WidgetInstance, autoWidget: null};
   const renderAll = () => {
     for (const el of document.querySelectorAll(".zenc-captcha")) {
       if (isMounted(el)) continue;
