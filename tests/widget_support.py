@@ -1,7 +1,8 @@
 """Shared pieces of the widget's browser tests: one real server, one Chromium, host pages.
 
 Not a test module. The fixtures here are session-scoped (tests/conftest.py re-exports
-them): starting `authkong serve` and Chromium once keeps the browser suites fast. Each
+them): starting `authkong serve` once, and Chromium once per module, keeps the browser
+suites fast. Each
 test makes its own site (the CLI writes while the server runs; the server sees it at
 once) and its own host page, served from a static server on another origin.
 """
@@ -31,7 +32,9 @@ def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright keeps an asyncio loop running in this
+# thread while it is open, and the asyncio tests of other modules need the thread free.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with chromium() as b:
         yield b

@@ -2,7 +2,8 @@
 // nonces with workers (worker.js) striding one shared nonce space: worker i tries
 // i, i + W, i + 2W, ... so together they test every nonce once (docs/protocol.md §3).
 // options: workers (count; default min(hardwareConcurrency, 4)), workerUrl (default
-// worker.js next to this script), onProgress({hashes, found, expected}), signal (AbortSignal).
+// worker.js next to this script), onProgress({hashes, found, expected, engine}), signal
+// (AbortSignal), engine ("js": the workers skip WebAssembly; tests and benchmarks compare).
 // Resolves with the k nonces in ascending order; rejects with signal.reason on abort.
 (() => {
   "use strict";
@@ -32,14 +33,18 @@
           if (!workers.length) return; // already settled; the worker is terminated
           if (data.hashes) {
             hashes += data.hashes;
-            if (onProgress) onProgress({hashes, found: found.size, expected: challenge.expected_hashes});
+            if (onProgress) {
+              const {engine} = data;
+              onProgress({hashes, found: found.size, expected: challenge.expected_hashes, engine});
+            }
           } else if (found.add(data.nonce).size === k) {
             finish(resolve, [...found].sort((a, b) => a - b));
           }
         };
         w.onerror = (ev) => finish(reject, new Error("AuthKong worker failed: " + ev.message));
         workers.push(w);
-        w.postMessage({seed: challenge.seed, target: challenge.target, start: i, stride: count});
+        w.postMessage({seed: challenge.seed, target: challenge.target, start: i, stride: count,
+          engine: options.engine});
       }
     });
   }
