@@ -1,10 +1,9 @@
 """Shared pieces of the widget's browser tests: one real server, one Chromium, host pages.
 
-Not a test module. The fixtures here are session-scoped (tests/conftest.py re-exports
-them): starting `authkong serve` once, and Chromium once per module, keeps the browser
-suites fast. Each
-test makes its own site (the CLI writes while the server runs; the server sees it at
-once) and its own host page, served from a static server on another origin.
+Not a test module. tests/conftest.py re-exports the fixtures: starting `authkong serve`
+once per session, and Chromium once per module, keeps the browser suites fast. Each test
+makes its own site (the CLI writes while the server runs; the server sees it at once)
+and its own host page, served from a static server on another origin.
 """
 
 import contextlib
