@@ -71,6 +71,8 @@ CASES = [
          "challenge (cheap site)"),
     Case("challenge_default", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
          "challenge (default preset)"),
+    Case("challenge_limited", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
+         "challenge, per-IP bucket taken"),
     Case("redeem", "authkong", "/api/v1/redeem", JSON, '"token":', True,
          "redeem, pre-solved (k=4)"),
 ]  # fmt: skip
@@ -349,15 +351,21 @@ def main() -> None:
 
 def bench(args: argparse.Namespace, tmp: Path) -> None:
     data = tmp / "data"
+    # One address sends everything, so the sites have no per-IP limit, except the one that
+    # measures the limit's cost: its bucket is taken on every request but never runs dry.
+    cheap_args = ("--k", "4", "--solution-difficulty", "16", "--domain", "localhost",
+                  "--data-dir", str(data))  # fmt: skip
     cheap = json.loads(
-        authkong(
-            "site", "create", "--name", "bench", "--json", "--k", "4",
-            "--solution-difficulty", "16", "--domain", "localhost", "--data-dir", str(data),
-        )
+        authkong("site", "create", "--name", "bench", "--json", "--rate-ip-per-min", "0",
+                 *cheap_args)
     )  # fmt: skip
     default = json.loads(
         authkong("site", "create", "--name", "bench-default", "--json", "--domain", "localhost",
-                 "--data-dir", str(data))
+                 "--rate-ip-per-min", "0", "--data-dir", str(data))
+    )  # fmt: skip
+    limited = json.loads(
+        authkong("site", "create", "--name", "bench-limited", "--json", "--rate-ip-per-min",
+                 "10000000", "--rate-ip-burst", "10000000", *cheap_args)
     )  # fmt: skip
     ak_port, bl_port = free_port(), free_port()
     ak, bl = f"http://127.0.0.1:{ak_port}", f"http://127.0.0.1:{bl_port}"
@@ -384,17 +392,18 @@ def bench(args: argparse.Namespace, tmp: Path) -> None:
         server(ak_cmd, tmp / "authkong.log", f"{ak}/healthz") as ak_pid,
         server(bl_cmd, tmp / "baseline.log", f"{bl}/") as bl_pid,
     ):
-        Bench(args, tmp, ak, bl, {"authkong": ak_pid, "baseline": bl_pid}, cheap, default).run()
+        pids = {"authkong": ak_pid, "baseline": bl_pid}
+        Bench(args, tmp, ak, bl, pids, cheap, default, limited).run()
 
 
 class Bench:
     def __init__(
         self, args: argparse.Namespace, tmp: Path, ak: str, bl: str, pids: dict[str, int],
-        cheap: dict[str, Any], default: dict[str, Any],
+        cheap: dict[str, Any], default: dict[str, Any], limited: dict[str, Any],
     ) -> None:  # fmt: skip
         self.args, self.tmp, self.pids = args, tmp, pids
         self.urls = {"authkong": ak, "baseline": bl}
-        self.cheap, self.default = cheap, default
+        self.cheap, self.default, self.limited = cheap, default, limited
         self.wrk = Wrk(args.threads, args.connections)
         self.supply = Supply(self.wrk, ak, tmp, cheap["sitekey"])
 
@@ -431,6 +440,9 @@ class Bench:
             "challenge": Pool([self.challenge_body(self.cheap)], False, self.tmp / "ch.txt"),
             "challenge_default": Pool(
                 [self.challenge_body(self.default)], False, self.tmp / "chd.txt"
+            ),
+            "challenge_limited": Pool(
+                [self.challenge_body(self.limited)], False, self.tmp / "chl.txt"
             ),
             "redeem": Pool(supply.solved(want["redeem"]), True, self.tmp / "redeem.txt"),
         }

@@ -189,11 +189,13 @@ def run_cli_json(*args: str, data_dir: Path) -> dict[str, Any]:
 
 
 def create_site(data_dir: Path, *domains: str, name: str = "Cheap") -> dict[str, Any]:
-    """`authkong site create --json` with cheap work; the answer has `sitekey` and `secret`."""
+    """`authkong site create --json` with cheap work and no per-IP limit (tests fetch many
+    tokens from 127.0.0.1); the answer has `sitekey` and `secret`."""
     domain_args = [a for d in domains or ("example.com",) for a in ("--domain", d)]
     return run_cli_json(
-        "site", "create", "--name", name, *domain_args, *CHEAP_ARGS, data_dir=data_dir
-    )
+        "site", "create", "--name", name, *domain_args, *CHEAP_ARGS, "--rate-ip-per-min", "0",
+        data_dir=data_dir,
+    )  # fmt: skip
 
 
 # -- tokens and verification over HTTP -------------------------------------------------

@@ -5,10 +5,14 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from authkong.domain.pow import Difficulty, solve
+from authkong.domain.site import RateLimits
 from authkong.storage.registry import NewSecret, Registry
 
 # Tests solve in pure Python: 4 solutions of 16 hashes each keep a round trip near 1 ms.
 CHEAP = Difficulty(k=4, solution_hashes=16)
+# Tests fetch hundreds of tokens from one address; tests/test_rate_limit.py sets the limits
+# it checks on its own sites.
+NO_RATE_LIMITS = RateLimits(ip_per_min=0, site_per_min=0)
 
 
 def make_site(
@@ -18,9 +22,15 @@ def make_site(
     domains: tuple[str, ...] = ("example.com", "*.example.org"),
     token_lifetime: int = 300,
     name: str = "Test site",
+    rate_limits: RateLimits = NO_RATE_LIMITS,
 ) -> NewSecret:
     return registry.create_site(
-        name=name, domains=domains, difficulty=CHEAP, token_lifetime=token_lifetime, now_ms=now_ms
+        name=name,
+        domains=domains,
+        difficulty=CHEAP,
+        token_lifetime=token_lifetime,
+        now_ms=now_ms,
+        rate_limits=rate_limits,
     )
 
 

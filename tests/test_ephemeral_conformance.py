@@ -175,6 +175,88 @@ def test_claims_and_counters_survive_each_other(
     assert runner.run(store.incr("x", 60)) == 2
 
 
+# -- token buckets -------------------------------------------------------------------
+
+
+def test_take_burst_then_refuse(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """A new bucket allows `burst` takes at once, then refuses with the wait for one token."""
+    waits = [runner.run(store.take("b:ip", 0.5, 3)) for _ in range(3)]
+    assert waits == [0.0, 0.0, 0.0]
+    assert runner.run(store.take("b:ip", 0.5, 3)) == pytest.approx(2.0, abs=1e-3)
+    assert runner.run(store.take("b:ip", 0.5, 3)) == pytest.approx(2.0, abs=1e-3)
+
+
+def test_take_refills_over_time(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """Tokens come back at the rate, to the millisecond, and never beyond the burst."""
+    for _ in range(2):
+        assert runner.run(store.take("b", 1, 2)) == 0.0
+    assert runner.run(store.take("b", 1, 2)) == pytest.approx(1.0, abs=1e-3)
+    clock.advance(0.999)
+    assert runner.run(store.take("b", 1, 2)) == pytest.approx(0.001, abs=1e-4)
+    clock.advance(0.001)
+    assert runner.run(store.take("b", 1, 2)) == 0.0
+    assert runner.run(store.take("b", 1, 2)) > 0
+    clock.advance(3600)  # an hour idle refills to the burst, not to 3600 tokens
+    assert [runner.run(store.take("b", 1, 2)) for _ in range(3)][2] > 0
+
+
+def test_take_with_a_fractional_interval(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A rate whose interval is not a whole millisecond (7/s) loses no token to rounding."""
+    allowed = 0
+    for _ in range(700):
+        allowed += runner.run(store.take("b", 7, 1)) == 0.0
+        clock.advance(0.001)
+    assert allowed == 5  # 0.7 s at 7/s, plus the token the bucket started with
+
+
+def test_take_honours_cost(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """A take of `cost` tokens uses that many, and one too large for what is left is refused."""
+    assert runner.run(store.take("b", 1, 5, cost=3)) == 0.0
+    assert runner.run(store.take("b", 1, 5, cost=3)) == pytest.approx(1.0, abs=1e-3)
+    assert runner.run(store.take("b", 1, 5, cost=2)) == 0.0
+    with pytest.raises(ValueError, match="burst"):
+        runner.run(store.take("b", 1, 5, cost=6))
+
+
+def test_refused_take_takes_nothing(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A flood of refused takes does not push back when the next token comes."""
+    assert runner.run(store.take("b", 1, 1)) == 0.0
+    for _ in range(50):
+        assert runner.run(store.take("b", 1, 1)) > 0
+    clock.advance(1)
+    assert runner.run(store.take("b", 1, 1)) == 0.0
+
+
+def test_take_keys_are_independent(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """Emptying one bucket leaves others full, and buckets do not touch claims or counters."""
+    assert runner.run(store.take("x", 1, 1)) == 0.0
+    assert runner.run(store.take("x", 1, 1)) > 0
+    assert runner.run(store.take("y", 1, 1)) == 0.0
+    assert runner.run(store.claim("x", 60))
+    assert runner.run(store.incr("x", 60)) == 1
+    assert runner.run(store.get("x")) == ""
+
+
+def test_concurrent_takes_in_one_loop(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """Takes and claims awaited together (one batch) allow exactly `burst` takes per key."""
+
+    async def race() -> list[float | bool]:
+        takes = [store.take(f"b:{i % 3}", 1, 4) for i in range(30)]
+        claims = [store.claim(f"c:{i % 2}", 60) for i in range(6)]
+        return list(await asyncio.gather(*takes, *claims))
+
+    results = runner.run(race())
+    waits, claimed = results[:30], results[30:]
+    assert [w == 0.0 for w in waits] == [True] * 12 + [False] * 18
+    assert claimed == [True, True, False, False, False, False]
+
+
 # -- purge ---------------------------------------------------------------------------
 
 
@@ -196,6 +278,22 @@ def test_purge_drops_expired_only(
     assert runner.run(store.get("short")) is None
     assert runner.run(store.claim("short", 10))
     assert runner.run(store.incr("short-count", 10)) == 1
+
+
+def test_purge_drops_full_buckets_only(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A bucket goes once it has refilled completely, and dropping it then changes nothing."""
+    runner.run(store.take("slow", 0.1, 2))
+    runner.run(store.take("fast", 1, 2))
+    runner.run(store.take("fast", 1, 2))
+    clock.advance(1.999)
+    assert runner.run(store.purge()) == 0
+    clock.advance(0.001)
+    assert runner.run(store.purge()) == 1  # "fast" is full again; "slow" has 9 s to go
+    assert [runner.run(store.take("fast", 1, 2)) for _ in range(3)][2] > 0
+    assert runner.run(store.take("slow", 0.1, 2)) == 0.0
+    assert runner.run(store.take("slow", 0.1, 2)) > 0
 
 
 # -- several processes on one SQLite file ----------------------------------------------
@@ -257,3 +355,56 @@ def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
                 assert asyncio.run(check.get(key)) == str(worker)
     finally:
         asyncio.run(check.close())
+
+
+TAKES_PER_PROCESS = 40
+RACE_BURST = 100
+
+
+def _take_worker(
+    path: str,
+    worker: int,
+    barrier: "multiprocessing.synchronize.Barrier",
+    results: "multiprocessing.Queue[object]",
+) -> None:
+    """Open the store when everyone does, then take from one shared bucket, a few at a time."""
+    try:
+        barrier.wait(timeout=60)
+        store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
+        barrier.wait(timeout=60)
+
+        async def take_all() -> int:
+            allowed = 0
+            for _ in range(TAKES_PER_PROCESS // 4):
+                # Four at once: batches from different processes interleave too.
+                waits = await asyncio.gather(
+                    *(store.take("b:ip", 0.001, RACE_BURST) for _ in "1234")
+                )
+                allowed += sum(w == 0.0 for w in waits)
+            await store.close()
+            return allowed
+
+        results.put((worker, asyncio.run(take_all())))
+    except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
+        results.put((worker, repr(exc)))
+
+
+def test_sqlite_takes_are_atomic_across_processes(tmp_path: Path) -> None:
+    """Six processes taking 240 times from one bucket of 100 are allowed exactly 100 in all."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(RACE_PROCESSES)
+    results: multiprocessing.Queue[object] = ctx.Queue()
+    path = tmp_path / "ephemeral.sqlite3"
+    procs = [
+        ctx.Process(target=_take_worker, args=(str(path), w, barrier, results))
+        for w in range(RACE_PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = dict(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    errors = {w: r for w, r in outcomes.items() if isinstance(r, str)}
+    assert not errors, errors
+    assert sum(outcomes.values()) == RACE_BURST

@@ -16,6 +16,7 @@ from authkong.api.errors import ALL_ERRORS
 from authkong.api.flavors import hcaptcha, recaptcha, turnstile, zencaptcha
 from authkong.api.services import Services
 from authkong.domain.clock import FakeClock
+from authkong.domain.site import RateLimits
 from authkong.storage.registry import NewSecret
 from tests.support import get_challenge, get_token, make_site, solve_challenge
 
@@ -169,6 +170,16 @@ def test_every_declared_code_is_reachable(
             redeem, json={"challenge": orphan["challenge"], "nonces": solve_challenge(orphan)}
         ),
     )
+
+    # A client past its site's per-IP rate limit.
+    limited = make_site(services.registry, clock.now_ms(), name="Limited").site.sitekey
+    services.registry.update_site(
+        limited, now_ms=clock.now_ms(), rate_limits=RateLimits(ip_per_min=1, ip_burst=1)
+    )
+    for _ in range(2):
+        record(
+            "authkong", client.post(challenge, json={"sitekey": limited, "hostname": "example.com"})
+        )
 
     # A database lock held by another process past the lock timeout: internal_error.
     tokens = {path: get_token(client, sitekey) for path in FLAVORS}

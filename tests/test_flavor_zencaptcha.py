@@ -1,5 +1,6 @@
 """zencaptcha siteverify: POST /captcha/siteverify, `success` and `message` values."""
 
+import pytest
 from starlette.testclient import TestClient
 
 from authkong.api.services import Services
@@ -8,7 +9,8 @@ from authkong.storage.registry import NewSecret
 from tests.support import get_token, make_site
 
 URL = "/captcha/siteverify"
-VALID = {"success": True, "message": "valid"}
+# The test client's address, 203.0.113.7, is a documentation address: no country.
+VALID = {"success": True, "message": "valid", "countrycode": "XX", "emailvalid": "none"}
 
 
 def failure(message: str) -> dict[str, object]:
@@ -16,17 +18,38 @@ def failure(message: str) -> dict[str, object]:
 
 
 def test_form_success(client: TestClient, site: NewSecret) -> None:
-    """A form POST (what the WordPress plugin sends) answers exactly success and "valid"."""
+    """A form POST (what the WordPress plugin sends) answers success, "valid" and the extras."""
     token = get_token(client, site.site.sitekey)
     got = client.post(
         URL, data={"secret": site.secret, "response": token, "email": "a@example.com"}
     )
     assert got.status_code == 200
     assert got.headers["content-type"] == "application/json"
-    body = got.json()
-    assert body == VALID
-    # Risk signals are not evaluated yet, so the vendor's extra fields are absent.
-    assert not {"fraudscore", "countrycode", "emailvalid"} & body.keys()
+    assert got.json() == {**VALID, "emailvalid": "valid_email"}
+
+
+@pytest.mark.parametrize(
+    ("email", "emailvalid"),
+    [
+        ("someone@mailinator.com", "disposable_email"),
+        ("mailinator.com", "disposable_email"),  # a bare domain, for privacy
+        ("xxx@inbox.mailinator.com", "disposable_email"),
+        ("example.com", "valid_email"),
+        ("not an address", "invalid_email"),
+        ("", "none"),
+    ],
+)
+def test_emailvalid(client: TestClient, site: NewSecret, email: str, emailvalid: str) -> None:
+    """The optional `email` (form or JSON) gives emailvalid, offline."""
+    token = get_token(client, site.site.sitekey)
+    got = client.post(URL, json={"secret": site.secret, "response": token, "email": email})
+    assert got.json() == {**VALID, "emailvalid": emailvalid}
+
+
+def test_failure_has_no_extras(client: TestClient, site: NewSecret) -> None:
+    """A rejection carries only success and message, whatever `email` says."""
+    got = client.post(URL, data={"secret": site.secret, "response": "x", "email": "a@b.com"})
+    assert got.json() == failure("invalid_solution")
 
 
 def test_json_success(client: TestClient, site: NewSecret) -> None:

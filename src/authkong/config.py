@@ -1,10 +1,30 @@
 """Settings for one AuthKong deployment, read from the command line and environment."""
 
+import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "./authkong-data"
+TRUSTED_PROXIES_ENV = "AUTHKONG_TRUSTED_PROXIES"
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated environment value."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def check_networks(entries: Iterable[str]) -> None:
+    """Raise ValueError naming the first entry that is not an IP address or network."""
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"trusted proxy {entry!r} is not an IP address or network "
+                "(examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +42,15 @@ class Settings:
     with `internal_error`; the wait blocks the worker, so keep it short."""
     ephemeral_backend: str = "sqlite"
     """"sqlite" (default, multi-process safe) or "memory" (one process, tests only)."""
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: split_list(os.environ.get(TRUSTED_PROXIES_ENV, ""))
+    )
+    """Addresses or CIDR networks of the reverse proxies whose X-Forwarded-For or Forwarded
+    header names the client; env AUTHKONG_TRUSTED_PROXIES, comma-separated. Empty (the
+    default): no header is trusted and the connection's peer is the client."""
+
+    def __post_init__(self) -> None:
+        check_networks(self.trusted_proxies)  # a typo must stop start-up, not trust nobody
 
     @property
     def registry_path(self) -> Path:

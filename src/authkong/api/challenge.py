@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import bad_input_error, widget_error
 from authkong.api.http import BadInput, parse_body
-from authkong.api.services import services
+from authkong.api.rate_limit import refusal
+from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
 from authkong.domain.pow import SEED_BYTES
 
@@ -55,6 +56,8 @@ async def issue(request: HotRequest) -> JsonReply:
     # fullmatch: with match, "$" also accepts a trailing newline ("login\n").
     if not ACTION_RE.fullmatch(action) or not CDATA_RE.fullmatch(cdata) or mode not in MODES:
         return widget_error("invalid_parameter")
+    if (refused := await refusal(svc.store, site, "c", client_ip(request))) is not None:
+        return refused
 
     now = svc.clock.now_ms()
     difficulty = site.difficulty

@@ -62,6 +62,11 @@ WIDGET_ERRORS = _table(
     ApiError("unsupported_media_type", 415, "The content type is not supported."),
     ApiError("malformed_body", 400, "The request body could not be parsed."),
     ApiError("service_unavailable", 503, "The server cannot answer right now; try again shortly."),
+    ApiError(
+        "rate_limited",
+        429,
+        "Too many requests from this address or for this site; retry after Retry-After seconds.",
+    ),
 )
 
 METHOD_NOT_ALLOWED = ApiError(
@@ -73,9 +78,10 @@ ALL_ERRORS = {**SITEVERIFY_ERRORS, **WIDGET_ERRORS, METHOD_NOT_ALLOWED.code: MET
 FAILURE_CODES = {failure: SITEVERIFY_ERRORS[failure.value] for failure in Failure}
 
 
-def widget_error(code: str) -> JsonReply:
+def widget_error(code: str, headers: dict[str, str] | None = None) -> JsonReply:
     error = WIDGET_ERRORS[code]
-    return json_response({"error_code": error.code, "message": error.message}, error.status)
+    body: dict[str, object] = {"error_code": error.code, "message": error.message}
+    return json_response(body, error.status, headers)
 
 
 def bad_input_error(bad: BadInput) -> JsonReply:

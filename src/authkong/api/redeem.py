@@ -1,7 +1,8 @@
 """POST /api/v1/redeem: trade a solved challenge for a sealed, single-use response token.
 
-Checks run cheapest first: MAC and expiry, then k hashes, and only then the one write
-(claiming the challenge id), so a bad solution costs the server microseconds.
+Checks run cheapest first: MAC and expiry, then k hashes, and only then the writes (the
+client's rate-limit bucket, then claiming the challenge id), so a bad solution costs the
+server microseconds and never a write.
 """
 
 import json
@@ -9,6 +10,7 @@ import json
 from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import bad_input_error, widget_error
 from authkong.api.http import BadInput, read_body
+from authkong.api.rate_limit import refusal
 from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
 from authkong.domain import token as tokens
@@ -60,6 +62,8 @@ async def redeem(request: HotRequest) -> JsonReply:
         return widget_error("invalid_sitekey")
     if not check_solution(challenge.seed, nonces, challenge.k, challenge.target):
         return widget_error("invalid_solution")
+    if (refused := await refusal(svc.store, site, "r", client_ip(request))) is not None:
+        return refused
     ttl_s = (challenge.expires_ms - now) / 1000
     if not await svc.store.claim(claim_key("c", challenge.expires_ms, challenge.id), ttl_s):
         return widget_error("challenge_already_redeemed")

@@ -1,10 +1,11 @@
 """What every endpoint needs, built once per process by create_app and kept on app.state."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from authkong.api.asgi import HotRequest
+from authkong.api.client_ip import TrustedProxies
 from authkong.config import Settings
 from authkong.domain.clock import Clock
 from authkong.storage.ephemeral import EphemeralStore
@@ -20,6 +21,12 @@ class Services:
     registry: Registry
     sites: SiteCache
     store: EphemeralStore
+    proxies: TrustedProxies | None = field(init=False)
+    """The parsed Settings.trusted_proxies; None when there are none (the default)."""
+
+    def __post_init__(self) -> None:
+        trusted = self.settings.trusted_proxies
+        self.proxies = TrustedProxies(trusted) if trusted else None
 
 
 def services(request: HotRequest | Request) -> Services:
@@ -27,6 +34,13 @@ def services(request: HotRequest | Request) -> Services:
     return svc
 
 
-def client_ip(request: HotRequest) -> str:
-    # Proxy headers are not trusted yet: the peer address is the client.
-    return request.client_host
+def client_ip(request: HotRequest, svc: Services | None = None) -> str:
+    """The visitor's address: the peer's, or a trusted proxy's header's (api/client_ip.py).
+
+    Pass `svc` when the endpoint already has it: looking it up again costs more (Starlette's
+    `State` attribute access) than the whole default answer.
+    """
+    proxies = (svc or services(request)).proxies
+    if proxies is None:
+        return request.client_host
+    return proxies.client_ip(request.client_host, request.scope["headers"])

@@ -13,10 +13,14 @@ from authkong.config import DEFAULT_DATA_DIR
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
     DEFAULT_PRESET,
+    DEFAULT_RATE_IP_BURST,
+    DEFAULT_RATE_IP_PER_MIN,
     DEFAULT_TOKEN_LIFETIME,
+    MAX_RATE,
     MAX_TOKEN_LIFETIME,
     MIN_TOKEN_LIFETIME,
     PRESETS,
+    RateLimits,
     Site,
     normalize_domain,
 )
@@ -74,6 +78,9 @@ def site_json(site: Site, secret: str | None = None) -> dict[str, object]:
         "solution_difficulty": site.difficulty.solution_hashes,
         "expected_hashes": site.difficulty.expected_hashes,
         "token_lifetime": site.token_lifetime,
+        "rate_ip_per_min": site.rate_limits.ip_per_min,
+        "rate_ip_burst": site.rate_limits.ip_burst,
+        "rate_site_per_min": site.rate_limits.site_per_min,
     }
     if secret is not None:
         body["secret"] = secret
@@ -95,6 +102,17 @@ def print_site(site: Site, as_json: bool, secret: str | None = None) -> None:
         f"work:     k={d.k} x {d.solution_hashes} hashes = {d.expected_hashes} expected hashes"
     )
     click.echo(f"tokens:   valid {site.token_lifetime} s, single use")
+    click.echo(f"limits:   {describe_limits(site.rate_limits)}")
+
+
+def describe_limits(limits: RateLimits) -> str:
+    per_ip = (
+        f"{limits.ip_per_min}/min per IP (burst {limits.ip_burst})"
+        if limits.ip_per_min
+        else "no per-IP limit"
+    )
+    per_site = f"{limits.site_per_min}/min per site" if limits.site_per_min else "no site cap"
+    return f"{per_ip}, {per_site}; each of challenge and redeem"
 
 
 def difficulty_from(
@@ -127,6 +145,39 @@ def difficulty_options(func: F) -> F:
         default=None,
         help=f"Seconds a response token stays valid (default {DEFAULT_TOKEN_LIFETIME}).",
     )(func)
+
+
+def rate_limit_options(func: F) -> F:
+    func = click.option(
+        "--rate-ip-per-min",
+        type=click.IntRange(0, MAX_RATE),
+        default=None,
+        help=f"Challenges (and redeems) per minute from one IP; 0 = off "
+        f"(default {DEFAULT_RATE_IP_PER_MIN}).",
+    )(func)
+    func = click.option(
+        "--rate-ip-burst",
+        type=click.IntRange(1, MAX_RATE),
+        default=None,
+        help=f"How many of those one IP may make at once (default {DEFAULT_RATE_IP_BURST}).",
+    )(func)
+    return click.option(
+        "--rate-site-per-min",
+        type=click.IntRange(0, MAX_RATE),
+        default=None,
+        help="Cap on the site's challenges (and redeems) per minute from all IPs; 0 = off "
+        "(default).",
+    )(func)
+
+
+def rate_limits_from(
+    ip_per_min: int | None, ip_burst: int | None, site_per_min: int | None, base: RateLimits
+) -> RateLimits:
+    return RateLimits(
+        ip_per_min=base.ip_per_min if ip_per_min is None else ip_per_min,
+        ip_burst=base.ip_burst if ip_burst is None else ip_burst,
+        site_per_min=base.site_per_min if site_per_min is None else site_per_min,
+    )
 
 
 def domains_from(values: tuple[str, ...]) -> tuple[str, ...]:

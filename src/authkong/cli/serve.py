@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from authkong.cli._common import data_dir_option, open_registry, print_site
-from authkong.config import Settings
+from authkong.config import TRUSTED_PROXIES_ENV, Settings, check_networks
 from authkong.domain.clock import SystemClock
 from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS
 from authkong.storage import ephemeral_sqlite, keyfile
@@ -39,15 +39,42 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _networks_option(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    try:
+        check_networks(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    callback=_networks_option,
+    metavar="CIDR",
+    help="Reverse proxy (address or network) whose X-Forwarded-For/Forwarded header names "
+    f"the client; repeatable; replaces env {TRUSTED_PROXIES_ENV}. Default: none.",
+)
 @data_dir_option
-def serve(host: str, port: int, workers: int, data_dir: Path) -> None:
+def serve(
+    host: str, port: int, workers: int, trusted_proxies: tuple[str, ...], data_dir: Path
+) -> None:
     """Run the HTTP service."""
     import uvicorn
 
+    if trusted_proxies:
+        os.environ[TRUSTED_PROXIES_ENV] = ",".join(trusted_proxies)
+    try:
+        Settings()  # worker processes read the environment: fail here, once, and clearly
+    except ValueError as error:
+        raise click.UsageError(f"{TRUSTED_PROXIES_ENV}: {error}") from None
     data_dir = data_dir.resolve()
     registry = open_registry(data_dir)
     keyfile.load_or_create(data_dir)

@@ -15,10 +15,12 @@ from authkong.cli._common import (
     json_option,
     open_registry,
     print_site,
+    rate_limit_options,
+    rate_limits_from,
     site_json,
 )
 from authkong.domain.clock import SystemClock
-from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS, Site
+from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS, RateLimits, Site
 from authkong.storage.registry import NewSecret, Registry, SiteNotFound
 
 
@@ -33,6 +35,7 @@ def site() -> None:
     "--domain", "domains", multiple=True, required=True, help="Allowed hostname; repeat for more."
 )
 @difficulty_options
+@rate_limit_options
 @data_dir_option
 @json_option
 def site_create(
@@ -42,6 +45,9 @@ def site_create(
     k: int | None,
     solution_hashes: int | None,
     token_lifetime: int | None,
+    rate_ip_per_min: int | None,
+    rate_ip_burst: int | None,
+    rate_site_per_min: int | None,
     data_dir: Path,
     as_json: bool,
 ) -> None:
@@ -53,6 +59,9 @@ def site_create(
         difficulty=difficulty_from(difficulty, k, solution_hashes, PRESETS[DEFAULT_PRESET]),
         token_lifetime=token_lifetime or DEFAULT_TOKEN_LIFETIME,
         now_ms=SystemClock().now_ms(),
+        rate_limits=rate_limits_from(
+            rate_ip_per_min, rate_ip_burst, rate_site_per_min, RateLimits()
+        ),
     )
     print_site(created.site, as_json, created.secret)
 
@@ -94,6 +103,7 @@ def site_show(sitekey: str, data_dir: Path, as_json: bool) -> None:
     "--domain", "domains", multiple=True, help="Replaces the allowed hostnames; repeat for more."
 )
 @difficulty_options
+@rate_limit_options
 @data_dir_option
 @json_option
 def site_update(
@@ -104,10 +114,13 @@ def site_update(
     k: int | None,
     solution_hashes: int | None,
     token_lifetime: int | None,
+    rate_ip_per_min: int | None,
+    rate_ip_burst: int | None,
+    rate_site_per_min: int | None,
     data_dir: Path,
     as_json: bool,
 ) -> None:
-    """Change a site's name, domains, difficulty or token lifetime."""
+    """Change a site's name, domains, difficulty, token lifetime or rate limits."""
     registry = open_registry(data_dir)
     current = _get(registry, sitekey)
     new_difficulty = None
@@ -120,6 +133,9 @@ def site_update(
         domains=domains_from(domains) if domains else None,
         difficulty=new_difficulty,
         token_lifetime=token_lifetime,
+        rate_limits=rate_limits_from(
+            rate_ip_per_min, rate_ip_burst, rate_site_per_min, current.rate_limits
+        ),
     )
     print_site(updated, as_json)
 

@@ -21,6 +21,33 @@ PRESETS: dict[str, Difficulty] = {
 }
 DEFAULT_PRESET = "normal"
 
+# Rate limits: one bucket per client IP (an IPv6 /64) per site, one for challenge and one
+# for redeem. A visitor needs one of each per widget, and a few more per reload or expiry;
+# 60 a minute with 30 at once also leaves room for many visitors behind one NAT.
+DEFAULT_RATE_IP_PER_MIN = 60
+DEFAULT_RATE_IP_BURST = 30
+MAX_RATE = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Token buckets in front of challenge and redeem; 0 per minute turns a limit off."""
+
+    ip_per_min: int = DEFAULT_RATE_IP_PER_MIN
+    """Sustained requests per minute from one IP, to each of challenge and redeem."""
+    ip_burst: int = DEFAULT_RATE_IP_BURST
+    """How many of those one IP may make at once after being quiet."""
+    site_per_min: int = 0
+    """Cap on the site's requests from all IPs together, per endpoint; a minute's worth
+    may come at once. Off by default."""
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.ip_per_min <= MAX_RATE and 0 <= self.site_per_min <= MAX_RATE):
+            raise ValueError(f"rates per minute must be 0 (off) to {MAX_RATE}")
+        if not 1 <= self.ip_burst <= MAX_RATE:
+            raise ValueError(f"the burst must be 1 to {MAX_RATE}")
+
+
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOSTNAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 
@@ -42,6 +69,7 @@ class Site:
     token_lifetime: int
     secrets: tuple[SecretHash, ...]
     created_ms: int = 0
+    rate_limits: RateLimits = RateLimits()
 
     def allows_hostname(self, hostname: str) -> bool:
         return any(domain_matches(pattern, hostname) for pattern in self.domains)

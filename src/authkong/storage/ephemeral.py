@@ -1,8 +1,8 @@
 """The ephemeral store: short-lived state that must be atomic across every worker.
 
-Two things live here: claims (a spent challenge or token, remembered until it would have
-expired anyway) and windowed counters (rate limits, velocity). Every backend passes the
-same conformance suite in tests/test_ephemeral_conformance.py.
+Three things live here: claims (a spent challenge or token, remembered until it would have
+expired anyway), windowed counters (velocity) and token buckets (rate limits). Every
+backend passes the same conformance suite in tests/test_ephemeral_conformance.py.
 """
 
 from typing import Protocol
@@ -36,6 +36,16 @@ class EphemeralStore(Protocol):
         """Add `amount` to a counter that resets `window_s` seconds after its first add.
 
         Returns the count after adding.
+        """
+        ...
+
+    async def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> float:
+        """Atomically take `cost` tokens from the bucket `key`, or take nothing.
+
+        The bucket holds at most `burst` tokens (a new one is full) and refills at
+        `rate_per_s`. Returns 0.0 when the tokens were taken, else the seconds until they
+        could be (what a 429's Retry-After says). A bucket that has refilled completely is
+        indistinguishable from a new one, so it expires then and purge may drop it.
         """
         ...
 

@@ -4,6 +4,7 @@ Not safe across processes: `authkong serve` always uses the SQLite store.
 """
 
 from authkong.domain.clock import Clock
+from authkong.domain.token_bucket import Bucket
 
 
 class MemoryEphemeralStore:
@@ -11,6 +12,7 @@ class MemoryEphemeralStore:
         self._clock = clock
         self._claims: dict[str, tuple[str, int]] = {}
         self._counters: dict[str, tuple[int, int]] = {}
+        self._buckets: dict[str, float] = {}
 
     async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
         now = self._clock.now_ms()
@@ -35,6 +37,16 @@ class MemoryEphemeralStore:
         self._counters[key] = (count, expires)
         return count
 
+    async def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> float:
+        bucket = Bucket(rate_per_s, burst, cost)
+        now = self._clock.now_ms()
+        tat = self._buckets.get(key, now)
+        new = bucket.after_take(tat, now)
+        if new is None:
+            return bucket.wait_s(tat, now)
+        self._buckets[key] = new
+        return 0.0
+
     async def purge(self) -> int:
         now = self._clock.now_ms()
         dead = [k for k, (_, exp) in self._claims.items() if exp <= now]
@@ -43,8 +55,12 @@ class MemoryEphemeralStore:
             del self._claims[key]
         for key in dead_counters:
             del self._counters[key]
-        return len(dead) + len(dead_counters)
+        full = [k for k, tat in self._buckets.items() if tat <= now]
+        for key in full:
+            del self._buckets[key]
+        return len(dead) + len(dead_counters) + len(full)
 
     async def close(self) -> None:
         self._claims.clear()
         self._counters.clear()
+        self._buckets.clear()

@@ -1,9 +1,9 @@
 """SQLite ephemeral store: the default, safe for several worker processes on one machine.
 
-Every write runs in a transaction under SQLite's write lock, so a claim is atomic across
-processes; claims made in the same event-loop turn share one transaction (measured in
-bench/http_bench.py: the per-transaction locking and WAL writes were most of a verify's
-cost). A claim is reported only after its transaction commits. WAL with
+Every write runs in a transaction under SQLite's write lock, so a claim or a take is atomic
+across processes; claims and takes made in the same event-loop turn share one transaction
+(measured in bench/http_bench.py: the per-transaction locking and WAL writes were most of a
+verify's cost). A claim or take is reported only after its transaction commits. WAL with
 synchronous=NORMAL survives a killed process without losing a committed claim (only a
 power cut can lose the last few); the writes are tiny, so the blocking call is shorter
 than a hop to a thread pool would be.
@@ -12,9 +12,12 @@ than a hop to a thread pool would be.
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from authkong.domain.clock import Clock
+from authkong.domain.token_bucket import Bucket
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -22,6 +25,9 @@ CREATE TABLE IF NOT EXISTS claims (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
     key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS buckets (
+    key TEXT PRIMARY KEY, tat_ms REAL NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -37,6 +43,16 @@ ON CONFLICT (key) DO UPDATE SET
     count = CASE WHEN counters.expires_ms <= ?4 THEN ?2 ELSE counters.count + ?2 END,
     expires_ms = CASE WHEN counters.expires_ms <= ?4 THEN ?3 ELSE counters.expires_ms END
 RETURNING count
+"""
+
+# A token bucket as its "theoretical arrival time" (GCRA, see domain/token_bucket.py): one
+# number per key. A refused take changes no row (none comes back), so a flood of refusals
+# adds nothing to the WAL. ?2 now, ?3 what the take adds, ?4 how far past now it may reach.
+_TAKE = """
+INSERT INTO buckets (key, tat_ms) VALUES (?1, ?2 + ?3)
+ON CONFLICT (key) DO UPDATE SET tat_ms = max(buckets.tat_ms, ?2) + ?3
+WHERE max(buckets.tat_ms, ?2) + ?3 - ?2 <= ?4
+RETURNING tat_ms
 """
 
 # A sweep scans the whole table (an index on expiry would cost every claim a second
@@ -87,45 +103,66 @@ class SqliteEphemeralStore:
         self._db.execute("PRAGMA mmap_size=67108864")
         self._db.executescript(_SCHEMA)
         self._next_purge_ms = clock.now_ms() + PURGE_EVERY_MS
-        self._pending: list[tuple[str, str, float, asyncio.Future[bool]]] = []
+        self._pending: list[tuple[Callable[[int], Any], asyncio.Future[Any]]] = []
 
     async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
-        # Group commit: claims made by requests handled in the same event-loop turn share
-        # one transaction, so its locking and WAL writes are paid once, not per claim.
+        def write(now: int) -> bool:
+            expires = now + round(ttl_s * 1000)
+            return bool(self._db.execute(_CLAIM, (key, value, expires, now)).rowcount == 1)
+
+        claimed: bool = await self._in_batch(write)
+        return claimed
+
+    async def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> float:
+        bucket = Bucket(rate_per_s, burst, cost)
+
+        def write(now: int) -> float:
+            row = self._db.execute(_TAKE, (key, now, bucket.step_ms, bucket.reach_ms)).fetchone()
+            if row is not None:
+                return 0.0
+            # Refused: the decision above was atomic; this read only sizes Retry-After.
+            held = self._db.execute("SELECT tat_ms FROM buckets WHERE key = ?", (key,)).fetchone()
+            return bucket.wait_s(float(held[0]) if held else now, now)
+
+        wait: float = await self._in_batch(write)
+        return wait
+
+    async def _in_batch(self, write: Callable[[int], Any]) -> Any:
+        # Group commit: writes made by requests handled in the same event-loop turn share
+        # one transaction, so its locking and WAL writes are paid once, not per write.
         loop = asyncio.get_running_loop()
-        decided: asyncio.Future[bool] = loop.create_future()
-        self._pending.append((key, value, ttl_s, decided))
+        decided: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((write, decided))
         if len(self._pending) == 1:
             loop.call_soon(self._commit_pending)
-        claimed = await decided
+        result = await decided
         await self._after_write()
-        return claimed
+        return result
 
     def _commit_pending(self) -> None:
         batch, self._pending = self._pending, []
         now = self._clock.now_ms()
-        rows = [(key, value, now + round(ttl_s * 1000), now) for key, value, ttl_s, _ in batch]
         try:
-            if len(rows) == 1:
-                results = [self._db.execute(_CLAIM, rows[0]).rowcount == 1]
+            if len(batch) == 1:
+                results = [batch[0][0](now)]
             else:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     # Each statement still sees the ones before it: a key twice in one
-                    # batch is claimed by its first request only.
-                    results = [self._db.execute(_CLAIM, row).rowcount == 1 for row in rows]
+                    # batch is claimed by (or takes from the bucket for) its first request.
+                    results = [write(now) for write, _ in batch]
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            for *_, decided in batch:
+            for _, decided in batch:
                 if not decided.done():
                     decided.set_exception(exc)
             return
-        for (*_, decided), claimed in zip(batch, results, strict=True):
+        for (_, decided), result in zip(batch, results, strict=True):
             if not decided.done():
-                decided.set_result(claimed)
+                decided.set_result(result)
 
     async def get(self, key: str) -> str | None:
         row = self._db.execute(
@@ -144,6 +181,7 @@ class SqliteEphemeralStore:
         now = self._clock.now_ms()
         gone = self._db.execute("DELETE FROM claims WHERE expires_ms <= ?", (now,)).rowcount
         gone += self._db.execute("DELETE FROM counters WHERE expires_ms <= ?", (now,)).rowcount
+        gone += self._db.execute("DELETE FROM buckets WHERE tat_ms <= ?", (now,)).rowcount
         return int(gone)
 
     async def close(self) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
+    RateLimits,
     SecretHash,
     Site,
     hash_secret,
@@ -93,6 +94,7 @@ class Registry:
         token_lifetime: int,
         now_ms: int,
         sitekey: str | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> NewSecret:
         sitekey = sitekey or new_sitekey()
         secret = new_secret()
@@ -109,6 +111,7 @@ class Registry:
                     token_lifetime=token_lifetime,
                     created_ms=now_ms,
                     updated_ms=now_ms,
+                    **_rate_columns(rate_limits or RateLimits()),
                 )
             ).scalar_one()
             conn.execute(
@@ -128,6 +131,7 @@ class Registry:
         domains: tuple[str, ...] | None = None,
         difficulty: Difficulty | None = None,
         token_lifetime: int | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> Site:
         changes: dict[str, object] = {"updated_ms": now_ms}
         if name is not None:
@@ -139,6 +143,8 @@ class Registry:
             changes["solution_hashes"] = difficulty.solution_hashes
         if token_lifetime is not None:
             changes["token_lifetime"] = token_lifetime
+        if rate_limits is not None:
+            changes.update(_rate_columns(rate_limits))
         with self.engine.begin() as conn:
             done = conn.execute(update(sites).where(sites.c.sitekey == sitekey).values(**changes))
             if done.rowcount == 0:
@@ -200,9 +206,22 @@ class Registry:
                 token_lifetime=r.token_lifetime,
                 secrets=tuple(by_site.get(r.id, ())),
                 created_ms=r.created_ms,
+                rate_limits=RateLimits(
+                    ip_per_min=r.rate_ip_per_min,
+                    ip_burst=r.rate_ip_burst,
+                    site_per_min=r.rate_site_per_min,
+                ),
             )
             for r in rows
         ]
+
+
+def _rate_columns(limits: RateLimits) -> dict[str, int]:
+    return {
+        "rate_ip_per_min": limits.ip_per_min,
+        "rate_ip_burst": limits.ip_burst,
+        "rate_site_per_min": limits.site_per_min,
+    }
 
 
 class SiteCache:

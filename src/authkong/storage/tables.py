@@ -26,6 +26,10 @@ sites = Table(
     Column("token_lifetime", Integer, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+    # Per-minute rates; 0 turns a limit off (migration 0002).
+    Column("rate_ip_per_min", Integer, nullable=False),
+    Column("rate_ip_burst", Integer, nullable=False),
+    Column("rate_site_per_min", Integer, nullable=False),
 )
 
 site_secrets = Table(

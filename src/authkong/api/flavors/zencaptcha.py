@@ -3,7 +3,8 @@
 zencaptcha answers with `success` and a `message`; "valid" and "timeout_or_duplicate"
 are its documented values, the others are ours (docs/errors.md). Every rejection is
 HTTP 200: zencaptcha's own plugins let the visitor through on any other status.
-`fraudscore`, `countrycode` and `emailvalid` arrive with the risk signals.
+A success also carries `countrycode` (of the IP that solved, offline) and `emailvalid`
+(of the optional `email` parameter, an address or a bare domain).
 """
 
 from authkong.api.asgi import HotRequest, JsonReply, json_response
@@ -12,6 +13,7 @@ from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure, Verdict
+from authkong.lookup import EmailStatus, check_email, country_of
 
 MESSAGES = {
     Failure.MISSING_SECRET: "missing_secret",
@@ -30,11 +32,18 @@ def failure(message: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "message": message}, status)
 
 
-def answer(verdict: Verdict) -> dict[str, object]:
-    """The siteverify JSON object for a verdict."""
+def answer(verdict: Verdict, *, emailvalid: EmailStatus = "none") -> dict[str, object]:
+    """The siteverify JSON object for a verdict; `emailvalid` is check_email's answer."""
     if verdict.failure is not None:
         return {"success": False, "message": MESSAGES[verdict.failure]}
-    return {"success": True, "message": "valid"}
+    token = verdict.token
+    assert token is not None  # a successful verdict always holds its token
+    return {
+        "success": True,
+        "message": "valid",
+        "countrycode": country_of(token.client_ip),
+        "emailvalid": emailvalid,
+    }
 
 
 async def siteverify(request: HotRequest) -> JsonReply:
@@ -46,7 +55,9 @@ async def siteverify(request: HotRequest) -> JsonReply:
     verdict = await verify(
         services(request), secret=params.get("secret"), response=params.get("response")
     )
-    return json_response(answer(verdict))
+    if not verdict.success:
+        return json_response(answer(verdict))
+    return json_response(answer(verdict, emailvalid=check_email(params.get("email"))))
 
 
 def internal_error() -> JsonReply:

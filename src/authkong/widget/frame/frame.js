@@ -107,6 +107,19 @@
     clearTimeout(expiry);
   }
 
+  // Signs that a program drives this browser. They go with the solution and count only
+  // towards this one token's score (docs/risk.md); none of them identifies the visitor.
+  function automationHints() {
+    const ua = navigator.userAgent, platform = navigator.platform || "", hints = [];
+    if (navigator.webdriver) hints.push("webdriver");
+    if (/Headless/.test(ua)) hints.push("headless_ua");
+    if (!navigator.languages || !navigator.languages.length) hints.push("no_languages");
+    const claimsWindows = /Windows/.test(ua) && !/^Win/.test(platform);
+    const claimsMac = /Mac OS X/.test(ua) && !/^(Mac|iP)/.test(platform);
+    if (claimsWindows || claimsMac) hints.push("inconsistent_platform");
+    return hints.join(",");
+  }
+
   async function start() {
     if (state === "working") return;
     stop();
@@ -124,7 +137,8 @@
         signal: ctl.signal,
         onProgress: ({hashes, expected}) => { bar.value = Math.min(0.99, hashes / expected); },
       });
-      const {token, expires_in} = await post("api/v1/redeem", {challenge: ch.challenge, nonces}, ctl.signal);
+      const {token, expires_in} = await post("api/v1/redeem",
+        {challenge: ch.challenge, nonces, hints: automationHints()}, ctl.signal);
       if (job !== ctl) return;
       job = null;
       show("done", texts.done);

@@ -1,0 +1,89 @@
+"""What the HTTP layer can tell the risk model (domain/risk.py) about a request.
+
+Redemption gathers the widget's automation hints, the solve time and the request's own
+hints; siteverify adds whether the backend's `remoteip` is the address that solved. Only
+the resulting score and reason codes reach the token; nothing here is stored.
+"""
+
+import ipaddress
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from authkong.api.asgi import HotRequest
+from authkong.domain import risk
+
+# User agents of HTTP libraries and command-line tools: no browser sends these.
+_LIBRARY_UA = re.compile(
+    r"^(curl|wget|python-requests|python-httpx|python-urllib|aiohttp|go-http-client|okhttp"
+    r"|java/|apache-httpclient|libwww-perl|node-fetch|axios|undici|httpie|scrapy"
+    r"|postmanruntime|guzzlehttp|ruby|php)",
+    re.IGNORECASE,
+)
+MAX_HINTS_CHARS = 200
+
+
+def automation_hints(raw: object) -> tuple[str, ...]:
+    """The widget's comma-separated hint codes; anything malformed counts as no hints."""
+    if not isinstance(raw, str) or len(raw) > MAX_HINTS_CHARS:
+        return ()
+    return tuple(sorted({h for h in raw.split(",") if h.isascii() and h.isidentifier()}))
+
+
+def _host(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return urlsplit(value).hostname
+    except ValueError:
+        return None
+
+
+def request_hints(request: HotRequest, hostname: str) -> dict[str, bool]:
+    """Missing Accept-Language, a library user agent, and an Origin/Referer that is
+    neither AuthKong itself (the widget's frame calls from there) nor the page's host."""
+    user_agent = request.header(b"user-agent") or ""
+    origin = _host(request.header(b"origin")) or _host(request.header(b"referer"))
+    own = (request.header(b"host") or "").rsplit(":", 1)[0].strip("[]").lower()
+    return {
+        "missing_accept_language": not request.header(b"accept-language"),
+        "library_client": not user_agent or bool(_LIBRARY_UA.match(user_agent)),
+        "origin_mismatch": origin is not None and origin.lower() not in (own, hostname),
+    }
+
+
+@lru_cache(maxsize=4096)
+def _subnet(ip: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 56
+    return ipaddress.ip_network((address, prefix), strict=False)
+
+
+def remoteip_mismatch(remoteip: str | None, solved_from: str) -> bool:
+    """The backend's visitor is in another subnet than the one that solved.
+
+    Only comparable answers count: a missing, malformed or other-family remoteip (many
+    clients send "None" or a whole X-Forwarded-For list) is no evidence either way.
+    """
+    theirs, ours = _subnet((remoteip or "").strip()), _subnet(solved_from)
+    if theirs is None or ours is None or theirs.version != ours.version:
+        return False
+    return theirs != ours
+
+
+def at_redemption(
+    request: HotRequest, hostname: str, hints: tuple[str, ...], solve_ms: int, expected: int
+) -> risk.Assessment:
+    """The assessment sealed into a new token."""
+    signals = risk.Signals(
+        solve_ms=solve_ms,
+        expected_hashes=expected,
+        automation_hints=hints,
+        **request_hints(request, hostname),
+    )
+    return risk.assess(signals)

@@ -1,0 +1,198 @@
+"""Offline look-ups: the country of an IP address and the kind of an email address."""
+
+import socket
+from typing import Any
+
+import dns.resolver
+import email_validator
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import authkong.lookup
+from authkong.lookup import check_email, country_of
+from authkong.lookup import email as email_module
+
+# -- country ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ip", "country"),
+    [
+        ("8.8.8.8", "US"),  # Google Public DNS
+        ("1.1.1.1", "AU"),  # APNIC's research prefix, lent to Cloudflare: registered in AU
+        ("81.2.69.160", "GB"),
+        ("2001:4860:4860::8888", "US"),
+        ("::ffff:8.8.8.8", "US"),  # an IPv4 peer as a dual-stack socket reports it
+    ],
+)
+def test_public_addresses_have_their_registered_country(ip: str, country: str) -> None:
+    """Public IPv4 and IPv6 addresses give the country the registries list for them."""
+    assert country_of(ip) == country
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "127.0.0.1",
+        "::1",
+        "0.0.0.0",  # noqa: S104  (an address under test, not a bind)
+        "100.64.0.1",
+        "169.254.1.1",
+        "192.0.2.1",
+        "203.0.113.7",
+        "224.0.0.1",
+        "255.255.255.255",
+        "fe80::1",
+        "fc00::1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+    ],
+)
+def test_non_public_addresses_are_xx(ip: str) -> None:
+    """Private, loopback, link-local, reserved and documentation addresses give XX."""
+    assert country_of(ip) == "XX"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "garbage", "8.8.8.8:53", " 8.8.8.8", "[2001:4860:4860::8888]", "8.8.8", "\ud800", "é"],
+)
+def test_unparsable_input_is_xx(text: str) -> None:
+    """Anything that is not exactly an IP address gives XX, surrogates included."""
+    assert country_of(text) == "XX"
+
+
+def test_non_string_is_xx() -> None:
+    """A value of the wrong type gives XX instead of raising."""
+    assert country_of(None) == "XX"  # type: ignore[arg-type]
+
+
+@given(st.one_of(st.text(max_size=60), st.ip_addresses().map(str)))
+def test_country_is_always_two_upper_case_letters(text: str) -> None:
+    """For any text or address, the answer is two ASCII upper-case letters, never an error."""
+    code = country_of(text)
+    assert len(code) == 2
+    assert code.isascii()
+    assert code.isupper()
+
+
+def test_public_surface() -> None:
+    """The package exports exactly its documented names."""
+    assert set(authkong.lookup.__all__) == {
+        "UNKNOWN_COUNTRY",
+        "EmailStatus",
+        "check_email",
+        "country_of",
+    }
+
+
+# -- email -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_no_address_is_none(value: str | None) -> None:
+    """A missing or blank `email` is "none"."""
+    assert check_email(value) == "none"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["someone@example.com", "First.Last+tag@Sub.Example.CO.UK", "x@bücher.example", "example.com"],
+)
+def test_valid_addresses(value: str) -> None:
+    """Well-formed addresses, internationalized domains and a bare domain are valid."""
+    assert check_email(value) == "valid_email"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "someone",
+        "a@b",
+        "a@@example.com",
+        "@example.com",
+        "a@",
+        "a b@example.com",
+        "Someone <a@example.com>",
+        "a@localhost",
+        "a@[192.0.2.1]",
+        "a@example..com",
+        "a@-example.com",
+        "a@" + "x" * 600 + ".com",
+        "\ud800@example.com",
+    ],
+)
+def test_invalid_addresses(value: str) -> None:
+    """Malformed addresses, display names, special-use domains and IP literals are invalid."""
+    assert check_email(value) == "invalid_email"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "someone@mailinator.com",
+        "Someone@MAILINATOR.COM",
+        "someone@team.mailinator.com",  # a subdomain of a listed domain
+        "someone@a.b.mailinator.com",
+        "mailinator.com",  # a bare domain, as zencaptcha accepts
+        "xxx@guerrillamail.com",
+    ],
+)
+def test_disposable_addresses(value: str) -> None:
+    """A listed domain, in any case, or any subdomain of one, is disposable."""
+    assert check_email(value) == "disposable_email"
+
+
+def test_lookalike_domain_is_not_disposable() -> None:
+    """Only whole labels match: a domain that merely ends in a listed name's text is valid."""
+    assert check_email("someone@xmailinator.com") == "valid_email"
+
+
+def _no_network(*_args: Any, **_kwargs: Any) -> Any:
+    raise AssertionError("the default email check must not resolve anything")
+
+
+def test_default_makes_no_dns_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default a domain that cannot resolve is valid, and nothing is asked of DNS."""
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", _no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
+    assert check_email("someone@no-such-domain.authkong-test.example") == "valid_email"
+
+
+class _NoSuchDomain:
+    """A resolver double: every name is NXDOMAIN."""
+
+    def resolve(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise dns.resolver.NXDOMAIN
+
+
+def test_dns_check_has_a_short_timeout_and_rejects_missing_domains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """check_dns asks a resolver built with the given timeout; NXDOMAIN is invalid_email."""
+    timeouts: list[int] = []
+
+    def resolver(*, timeout: int) -> _NoSuchDomain:
+        timeouts.append(timeout)
+        return _NoSuchDomain()
+
+    monkeypatch.setattr(email_validator, "caching_resolver", resolver)
+    email_module._resolver.cache_clear()
+    try:
+        assert check_email("someone@example.com", check_dns=True, dns_timeout_s=1) == (
+            "invalid_email"
+        )
+    finally:
+        email_module._resolver.cache_clear()
+    assert timeouts == [1]
+    assert check_email("someone@example.com") == "valid_email"
+
+
+@given(st.one_of(st.none(), st.text(max_size=80), st.emails().map(str)))
+def test_email_check_never_raises(value: str | None) -> None:
+    """Any input gives one of the four documented answers."""
+    assert check_email(value) in {"none", "invalid_email", "disposable_email", "valid_email"}
