@@ -4,6 +4,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from authkong.domain import risk
 from authkong.domain.pow import Difficulty, solve
 from authkong.domain.site import RateLimits
 from authkong.storage.registry import NewSecret, Registry
@@ -57,3 +58,10 @@ def get_token(client: TestClient, sitekey: str, hostname: str = "example.com", *
     assert redeemed.status_code == 200, redeemed.text
     token: str = redeemed.json()["token"]
     return token
+
+
+# What the risk model makes of a token from get_token: the test client solves at once
+# (solve_ms 0) and sends no Accept-Language. Flavor tests expect exactly this assessment.
+IN_PROCESS = risk.assess(
+    risk.Signals(solve_ms=0, expected_hashes=CHEAP.expected_hashes, missing_accept_language=True)
+)

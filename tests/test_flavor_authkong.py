@@ -9,7 +9,7 @@ from authkong.api.errors import SITEVERIFY_ERRORS
 from authkong.api.services import Services
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
-from tests.support import get_token, make_site
+from tests.support import IN_PROCESS, get_token, make_site
 
 URL = "/api/siteverify"
 SUCCESS_MESSAGE = "The response token is valid."
@@ -29,6 +29,10 @@ def success(site: NewSecret, **fields: str) -> dict[str, Any]:
         "challenge_ts": "2026-01-01T00:00:00.000Z",
         "action": "",
         "cdata": "",
+        "score": IN_PROCESS.score,
+        "fraudscore": IN_PROCESS.fraudscore,
+        "reasons": list(IN_PROCESS.reasons),
+        "countrycode": "XX",  # the test client's 203.0.113.7 is a documentation address
         **fields,
     }
 

@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 from authkong.api.services import Services
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
-from tests.support import get_token, make_site
+from tests.support import IN_PROCESS, get_token, make_site
 
 URL = "/siteverify"
 TEST_SECRET = "0x0000000000000000000000000000000000000000"
@@ -27,6 +27,8 @@ def real_success(site: NewSecret) -> dict[str, object]:
         "hostname": "example.com",
         "credit": False,
         "sitekey": site.site.sitekey,
+        "score": round(IN_PROCESS.fraudscore / 99, 2),  # hCaptcha's direction: 1.0 a threat
+        "score_reason": list(IN_PROCESS.reasons),
     }
 
 
@@ -34,7 +36,8 @@ def test_post_form_success(client: TestClient, site: NewSecret) -> None:
     """A form POST with a fresh token answers success, credit false and the sitekey."""
     token = get_token(client, site.site.sitekey)
     got = client.post(
-        URL, data={"secret": site.secret, "response": token, "remoteip": "198.51.100.1"}
+        # the address that solved (the test client's); another one would count against it
+        URL, data={"secret": site.secret, "response": token, "remoteip": "203.0.113.7"}
     )
     assert got.status_code == 200
     assert got.headers["content-type"] == "application/json"

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 from authkong.api.services import Services
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
-from tests.support import get_token, make_site
+from tests.support import IN_PROCESS, get_token, make_site
 
 URL = "/turnstile/v0/siteverify"
 DUMMY = "XXXX.DUMMY.TOKEN.XXXX"
@@ -22,7 +22,10 @@ def failure(*codes: str) -> dict[str, object]:
     return {"success": False, "error-codes": list(codes), "messages": []}
 
 
-def success(hostname: str = "example.com", action: str = "", cdata: str = "") -> dict[str, object]:
+def success(
+    hostname: str = "example.com", action: str = "", cdata: str = "", *, test_key: bool = False
+) -> dict[str, object]:
+    """A success answer; test keys' answers carry no assessment in `metadata`."""
     return {
         "success": True,
         "challenge_ts": NOW,
@@ -30,7 +33,13 @@ def success(hostname: str = "example.com", action: str = "", cdata: str = "") ->
         "error-codes": [],
         "action": action,
         "cdata": cdata,
-        "metadata": {},
+        "metadata": {}
+        if test_key
+        else {
+            "score": IN_PROCESS.score,
+            "fraudscore": IN_PROCESS.fraudscore,
+            "reasons": list(IN_PROCESS.reasons),
+        },
         "messages": [],
     }
 
@@ -193,7 +202,7 @@ def test_pass_test_secret(client: TestClient) -> None:
     """1x…AA with the dummy token always passes."""
     for _ in range(2):
         got = client.post(URL, data={"secret": PASS_SECRET, "response": DUMMY})
-        assert got.json() == success()
+        assert got.json() == success(test_key=True)
 
 
 def test_fail_test_secret(client: TestClient) -> None:

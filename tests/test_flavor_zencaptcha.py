@@ -4,13 +4,20 @@ import pytest
 from starlette.testclient import TestClient
 
 from authkong.api.services import Services
+from authkong.domain import risk
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
-from tests.support import get_token, make_site
+from tests.support import IN_PROCESS, get_token, make_site
 
 URL = "/captcha/siteverify"
 # The test client's address, 203.0.113.7, is a documentation address: no country.
-VALID = {"success": True, "message": "valid", "countrycode": "XX", "emailvalid": "none"}
+VALID = {
+    "success": True,
+    "message": "valid",
+    "fraudscore": IN_PROCESS.fraudscore,
+    "countrycode": "XX",
+    "emailvalid": "none",
+}
 
 
 def failure(message: str) -> dict[str, object]:
@@ -43,7 +50,10 @@ def test_emailvalid(client: TestClient, site: NewSecret, email: str, emailvalid:
     """The optional `email` (form or JSON) gives emailvalid, offline."""
     token = get_token(client, site.site.sitekey)
     got = client.post(URL, json={"secret": site.secret, "response": token, "email": email})
-    assert got.json() == {**VALID, "emailvalid": emailvalid}
+    # A disposable address also counts against the visitor (docs/risk.md).
+    disposable = risk.Signals(disposable_email=emailvalid == "disposable_email")
+    fraudscore = risk.combine(IN_PROCESS, disposable).fraudscore
+    assert got.json() == {**VALID, "emailvalid": emailvalid, "fraudscore": fraudscore}
 
 
 def test_failure_has_no_extras(client: TestClient, site: NewSecret) -> None:

@@ -7,6 +7,7 @@ server microseconds and never a write.
 
 import json
 
+from authkong.api import risk_signals
 from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.errors import bad_input_error, widget_error
 from authkong.api.http import BadInput, read_body
@@ -20,7 +21,7 @@ from authkong.storage.ephemeral import claim_key
 MAX_CHALLENGE_CHARS = 2048
 
 
-def _read_request(body: bytes) -> tuple[str, list[int]] | None:
+def _read_request(body: bytes) -> tuple[str, list[int], tuple[str, ...]] | None:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -34,7 +35,7 @@ def _read_request(body: bytes) -> tuple[str, list[int]] | None:
         return None
     if not all(type(n) is int for n in nonces):
         return None
-    return challenge, nonces
+    return challenge, nonces, risk_signals.automation_hints(data.get("hints"))
 
 
 async def redeem(request: HotRequest) -> JsonReply:
@@ -47,7 +48,7 @@ async def redeem(request: HotRequest) -> JsonReply:
     parsed = _read_request(body)
     if parsed is None:
         return widget_error("malformed_body")
-    challenge_text, nonces = parsed
+    challenge_text, nonces, hints = parsed
 
     challenge = challenges.decode(challenge_text, svc.keys.current())
     if challenge is None and (rotated := svc.keys.refreshed()) is not None:
@@ -68,6 +69,9 @@ async def redeem(request: HotRequest) -> JsonReply:
     if not await svc.store.claim(claim_key("c", challenge.expires_ms, challenge.id), ttl_s):
         return widget_error("challenge_already_redeemed")
 
+    solve_ms = now - challenge.issued_ms
+    expected = challenge.k * round(2**32 / challenge.target)
+    assessment = risk_signals.at_redemption(request, challenge.hostname, hints, solve_ms, expected)
     token = tokens.ResponseToken(
         token_id=tokens.new_token_id(),
         sitekey=site.sitekey,
@@ -78,10 +82,9 @@ async def redeem(request: HotRequest) -> JsonReply:
         cdata=challenge.cdata,
         mode=challenge.mode,
         client_ip=client_ip(request),
-        # No risk signals are evaluated yet, so no token carries a negative one.
-        score=1.0,
-        reasons=(),
-        solve_ms=now - challenge.issued_ms,
+        score=assessment.score,
+        reasons=assessment.reasons,
+        solve_ms=solve_ms,
     )
     return json_response(
         {"token": tokens.seal(token, svc.keys.current()), "expires_in": site.token_lifetime},

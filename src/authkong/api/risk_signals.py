@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from authkong.api.asgi import HotRequest
 from authkong.domain import risk
+from authkong.domain.token import ResponseToken
 
 # User agents of HTTP libraries and command-line tools: no browser sends these.
 _LIBRARY_UA = re.compile(
@@ -87,3 +88,14 @@ def at_redemption(
         **request_hints(request, hostname),
     )
     return risk.assess(signals)
+
+
+def at_verification(
+    token: ResponseToken, remoteip: str | None, disposable_email: bool
+) -> risk.Assessment:
+    """The token's assessment with what only siteverify knows."""
+    extra = risk.Signals(
+        remoteip_mismatch=remoteip_mismatch(remoteip, token.client_ip),
+        disposable_email=disposable_email,
+    )
+    return risk.combine(risk.Assessment.restore(token.score, token.reasons), extra)

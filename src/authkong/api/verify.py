@@ -5,11 +5,13 @@ vendor's field names and codes. Single use is enforced here: the token id is cla
 atomically in the ephemeral store for as long as the token could still be valid.
 """
 
+import dataclasses
 import functools
 import hmac
 import uuid
 from collections.abc import Callable
 
+from authkong.api import risk_signals
 from authkong.api.services import Services
 from authkong.domain.site import Site
 from authkong.domain.verdict import Failure, Verdict
@@ -37,15 +39,26 @@ async def verify(
     response: str | None,
     expected_sitekey: str | None = None,
     idempotency_key: str | None = None,
+    remoteip: str | None = None,
+    disposable_email: bool = False,
 ) -> Verdict:
     """Check and spend a response token.
 
     With an `idempotency_key`, a retry that repeats the first call's key gets the first
-    call's success again instead of "already spent" (Turnstile semantics).
+    call's success again instead of "already spent" (Turnstile semantics). A success
+    carries the risk assessment, with `remoteip` and the email check added.
     """
-    return await _check_and_claim(
+    verdict = await _check_and_claim(
         svc, secret, response, svc.sites.by_secret, expected_sitekey, idempotency_key
     )
+    return _assessed(verdict, remoteip, disposable_email)
+
+
+def _assessed(verdict: Verdict, remoteip: str | None, disposable_email: bool) -> Verdict:
+    if verdict.token is None or not verdict.success:
+        return verdict
+    assessment = risk_signals.at_verification(verdict.token, remoteip, disposable_email)
+    return dataclasses.replace(verdict, assessment=assessment)
 
 
 # Stands in for the secret when the server itself vouches for the site (verify_for_site).
@@ -58,9 +71,10 @@ async def verify_for_site(svc: Services, site: Site, response: str | None) -> Ve
     Only the secret check is skipped, because the caller names the site itself; the
     token must still authenticate, belong to `site`, be unexpired and unspent.
     """
-    return await _check_and_claim(
+    verdict = await _check_and_claim(
         svc, _TRUSTED_CALLER, response, lambda _digest, _now: site, None, None
     )
+    return _assessed(verdict, None, False)
 
 
 async def _check_and_claim(

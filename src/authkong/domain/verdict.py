@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from authkong.domain.risk import Assessment
 from authkong.domain.site import Site
 from authkong.domain.token import ResponseToken
 
@@ -27,6 +28,9 @@ class Verdict:
     failure: Failure | None
     token: ResponseToken | None = None
     site: Site | None = None
+    assessment: Assessment | None = None
+    """On success: the token's risk assessment with what siteverify added (remoteip,
+    email); see domain/risk.py."""
 
     @property
     def success(self) -> bool:

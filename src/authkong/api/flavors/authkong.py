@@ -11,6 +11,7 @@ from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure, Verdict
+from authkong.lookup import country_of
 
 SUCCESS_MESSAGE = "The response token is valid."
 
@@ -20,8 +21,8 @@ def answer(verdict: Verdict) -> dict[str, object]:
     if verdict.failure is not None:
         error = FAILURE_CODES[verdict.failure]
         return {"success": False, "message": error.message, "error_code": error.code}
-    token = verdict.token
-    assert token is not None
+    token, assessment = verdict.token, verdict.assessment
+    assert token is not None and assessment is not None  # a success holds both
     return {
         "success": True,
         "message": SUCCESS_MESSAGE,
@@ -31,6 +32,10 @@ def answer(verdict: Verdict) -> dict[str, object]:
         "challenge_ts": iso_time(token.issued_ms),
         "action": token.action,
         "cdata": token.cdata,
+        "score": assessment.score,
+        "fraudscore": assessment.fraudscore,
+        "reasons": list(assessment.reasons),
+        "countrycode": country_of(token.client_ip),
     }
 
 
@@ -48,6 +53,7 @@ async def siteverify(request: HotRequest) -> JsonReply:
         secret=params.get("secret"),
         response=params.get("response") or params.get("captcha-response"),
         expected_sitekey=params.get("sitekey") or None,
+        remoteip=params.get("remoteip"),
     )
     return render(verdict)
 

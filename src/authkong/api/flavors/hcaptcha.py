@@ -10,6 +10,7 @@ from authkong.api.flavors._request import gather, iso_time
 from authkong.api.http import BadInput
 from authkong.api.services import services
 from authkong.api.verify import verify
+from authkong.domain.risk import MAX_FRAUDSCORE
 from authkong.domain.verdict import Failure, Verdict
 
 # hCaptcha's published test keys: one secret, three sitekey/token pairs.
@@ -80,14 +81,17 @@ def answer(verdict: Verdict) -> dict[str, object]:
     """The siteverify JSON object for a verdict."""
     if verdict.failure is not None:
         return {"success": False, "error-codes": [CODES[verdict.failure]]}
-    token = verdict.token
-    assert token is not None
+    token, assessment = verdict.token, verdict.assessment
+    assert token is not None and assessment is not None  # a success holds both
     return {
         "success": True,
         "challenge_ts": iso_time(token.issued_ms),
         "hostname": token.hostname,
         "credit": False,
         "sitekey": token.sitekey,
+        # hCaptcha Enterprise's direction: 0.0 no risk ... 1.0 a threat.
+        "score": round(assessment.fraudscore / MAX_FRAUDSCORE, 2),
+        "score_reason": list(assessment.reasons),
     }
 
 
@@ -109,7 +113,13 @@ async def siteverify(request: HotRequest) -> JsonReply:
     test_answer = _test_key_answer(secret, response, sitekey, svc.clock.now_ms())
     if test_answer is not None:
         return test_answer
-    verdict = await verify(svc, secret=secret, response=response, expected_sitekey=sitekey)
+    verdict = await verify(
+        svc,
+        secret=secret,
+        response=response,
+        expected_sitekey=sitekey,
+        remoteip=params.get("remoteip"),
+    )
     return json_response(answer(verdict))
 
 

@@ -47,7 +47,8 @@ def answer(verdict: Verdict) -> dict[str, object]:
         "hostname": token.hostname,
     }
     if token.mode == "score":
-        body["score"] = token.score
+        assert verdict.assessment is not None  # a success holds it
+        body["score"] = verdict.assessment.score
         body["action"] = token.action
     return body
 
@@ -68,7 +69,8 @@ async def siteverify(request: HotRequest) -> JsonReply:
                 "hostname": TEST_HOSTNAME,
             }
         )
-    return json_response(answer(await verify(svc, secret=secret, response=response)))
+    verdict = await verify(svc, secret=secret, response=response, remoteip=params.get("remoteip"))
+    return json_response(answer(verdict))
 
 
 def internal_error() -> JsonReply:

@@ -38,7 +38,14 @@ def failure(*codes: str, status: int = 200) -> JsonReply:
     return json_response({"success": False, "error-codes": list(codes), "messages": []}, status)
 
 
-def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> dict[str, object]:
+def success(
+    *,
+    challenge_ts: str,
+    hostname: str,
+    action: str,
+    cdata: str,
+    metadata: dict[str, object] | None = None,
+) -> dict[str, object]:
     return {
         "success": True,
         "challenge_ts": challenge_ts,
@@ -46,7 +53,7 @@ def success(*, challenge_ts: str, hostname: str, action: str, cdata: str) -> dic
         "error-codes": [],
         "action": action,
         "cdata": cdata,
-        "metadata": {},
+        "metadata": metadata or {},
         "messages": [],
     }
 
@@ -55,13 +62,19 @@ def answer(verdict: Verdict) -> dict[str, object]:
     """The siteverify JSON object for a verdict."""
     if verdict.failure is not None:
         return {"success": False, "error-codes": [CODES[verdict.failure]], "messages": []}
-    token = verdict.token
-    assert token is not None
+    token, assessment = verdict.token, verdict.assessment
+    assert token is not None and assessment is not None  # a success holds both
     return success(
         challenge_ts=iso_time(token.issued_ms),
         hostname=token.hostname,
         action=token.action,
         cdata=token.cdata,
+        # Turnstile has no score; its clients read metadata as a free-form object.
+        metadata={
+            "score": assessment.score,
+            "fraudscore": assessment.fraudscore,
+            "reasons": list(assessment.reasons),
+        },
     )
 
 
@@ -104,7 +117,13 @@ async def siteverify(request: HotRequest) -> JsonReply:
     test_answer = _test_key_answer(secret, response, svc.clock.now_ms())
     if test_answer is not None:
         return test_answer
-    verdict = await verify(svc, secret=secret, response=response, idempotency_key=idempotency_key)
+    verdict = await verify(
+        svc,
+        secret=secret,
+        response=response,
+        idempotency_key=idempotency_key,
+        remoteip=params.get("remoteip"),
+    )
     return json_response(answer(verdict))
 
 

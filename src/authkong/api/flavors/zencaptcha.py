@@ -3,8 +3,9 @@
 zencaptcha answers with `success` and a `message`; "valid" and "timeout_or_duplicate"
 are its documented values, the others are ours (docs/errors.md). Every rejection is
 HTTP 200: zencaptcha's own plugins let the visitor through on any other status.
-A success also carries `countrycode` (of the IP that solved, offline) and `emailvalid`
-(of the optional `email` parameter, an address or a bare domain).
+A success also carries `fraudscore` (0-99, docs/risk.md), `countrycode` (of the IP that
+solved, offline) and `emailvalid` (of the optional `email` parameter, an address or a
+bare domain; a disposable one also raises the fraudscore).
 """
 
 from authkong.api.asgi import HotRequest, JsonReply, json_response
@@ -36,11 +37,12 @@ def answer(verdict: Verdict, *, emailvalid: EmailStatus = "none") -> dict[str, o
     """The siteverify JSON object for a verdict; `emailvalid` is check_email's answer."""
     if verdict.failure is not None:
         return {"success": False, "message": MESSAGES[verdict.failure]}
-    token = verdict.token
-    assert token is not None  # a successful verdict always holds its token
+    token, assessment = verdict.token, verdict.assessment
+    assert token is not None and assessment is not None  # a success holds both
     return {
         "success": True,
         "message": "valid",
+        "fraudscore": assessment.fraudscore,
         "countrycode": country_of(token.client_ip),
         "emailvalid": emailvalid,
     }
@@ -52,12 +54,14 @@ async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request)
     if isinstance(params, BadInput):
         return failure(MESSAGES[Failure.BAD_REQUEST])
+    emailvalid = check_email(params.get("email"))
     verdict = await verify(
-        services(request), secret=params.get("secret"), response=params.get("response")
+        services(request),
+        secret=params.get("secret"),
+        response=params.get("response"),
+        disposable_email=emailvalid == "disposable_email",
     )
-    if not verdict.success:
-        return json_response(answer(verdict))
-    return json_response(answer(verdict, emailvalid=check_email(params.get("email"))))
+    return json_response(answer(verdict, emailvalid=emailvalid))
 
 
 def internal_error() -> JsonReply:
