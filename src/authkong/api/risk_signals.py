@@ -90,12 +90,17 @@ def at_redemption(
     return risk.assess(signals)
 
 
+# Tokens carry few distinct (score, reasons) pairs; restoring one is a hot-path cost.
+_restored = lru_cache(maxsize=1024)(risk.Assessment.restore)
+
+
 def at_verification(
     token: ResponseToken, remoteip: str | None, disposable_email: bool
 ) -> risk.Assessment:
     """The token's assessment with what only siteverify knows."""
-    extra = risk.Signals(
-        remoteip_mismatch=remoteip_mismatch(remoteip, token.client_ip),
-        disposable_email=disposable_email,
-    )
-    return risk.combine(risk.Assessment.restore(token.score, token.reasons), extra)
+    sealed = _restored(token.score, token.reasons)
+    mismatch = remoteip_mismatch(remoteip, token.client_ip)
+    if not mismatch and not disposable_email:
+        return sealed  # the common case: nothing to add, nothing to recompute
+    extra = risk.Signals(remoteip_mismatch=mismatch, disposable_email=disposable_email)
+    return risk.combine(sealed, extra)
