@@ -37,7 +37,8 @@ def test_post_form_success(client: TestClient, site: NewSecret) -> None:
     token = get_token(client, site.site.sitekey)
     got = client.post(
         # the address that solved (the test client's); another one would count against it
-        URL, data={"secret": site.secret, "response": token, "remoteip": "203.0.113.7"}
+        URL,
+        data={"secret": site.secret, "response": token, "remoteip": "203.0.113.7"},
     )
     assert got.status_code == 200
     assert got.headers["content-type"] == "application/json"
