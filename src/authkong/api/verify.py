@@ -5,7 +5,6 @@ vendor's field names and codes. Single use is enforced here: the token id is cla
 atomically in the ephemeral store for as long as the token could still be valid.
 """
 
-import dataclasses
 import functools
 import hmac
 import uuid
@@ -58,7 +57,8 @@ def _assessed(verdict: Verdict, remoteip: str | None, disposable_email: bool) ->
     if verdict.token is None or not verdict.success:
         return verdict
     assessment = risk_signals.at_verification(verdict.token, remoteip, disposable_email)
-    return dataclasses.replace(verdict, assessment=assessment)
+    # Built directly: dataclasses.replace costs microseconds on this hot path.
+    return Verdict(verdict.failure, verdict.token, verdict.site, assessment)
 
 
 # Stands in for the secret when the server itself vouches for the site (verify_for_site).
