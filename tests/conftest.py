@@ -23,7 +23,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # A short lock wait lets tests reach internal_error by holding the database's lock.
-    return Settings(data_dir=tmp_path / "data", lock_timeout_s=0.2)
+    # Adaptive difficulty off: tests fetch hundreds of challenges from one address and
+    # expect the site's own difficulty; tests/test_adaptive_difficulty.py turns it on.
+    return Settings(data_dir=tmp_path / "data", lock_timeout_s=0.2, adaptive_difficulty=False)
 
 
 @pytest.fixture

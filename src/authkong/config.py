@@ -40,6 +40,13 @@ class Settings:
     lock_timeout_s: float = 5.0
     """How long a write waits for another process's SQLite lock before the request fails
     with `internal_error`; the wait blocks the worker, so keep it short."""
+    adaptive_difficulty: bool = True
+    """Raise the work with the site's load and the client's velocity (docs/risk.md)."""
+    max_expected_wait_s: float = 10.0
+    """Adaptive difficulty never asks more work than this many seconds at
+    assumed_hash_rate (unless the site's own preset already does)."""
+    assumed_hash_rate: float = 4_000_000.0
+    """Hashes per second of a slow visitor's browser (an older phone), for that cap."""
     ephemeral_backend: str = "sqlite"
     """"sqlite" (default, multi-process safe) or "memory" (one process, tests only)."""
     trusted_proxies: tuple[str, ...] = field(

@@ -10,6 +10,8 @@ from authkong.api.http import BadInput, parse_body
 from authkong.api.rate_limit import refusal
 from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
+from authkong.domain import risk
+from authkong.domain.difficulty import BASE, adapt
 from authkong.domain.pow import SEED_BYTES
 
 MAX_HOSTNAME = 253
@@ -56,11 +58,23 @@ async def issue(request: HotRequest) -> JsonReply:
     # fullmatch: with match, "$" also accepts a trailing newline ("login\n").
     if not ACTION_RE.fullmatch(action) or not CDATA_RE.fullmatch(cdata) or mode not in MODES:
         return widget_error("invalid_parameter")
-    if (refused := await refusal(svc.store, site, "c", client_ip(request))) is not None:
+    ip = client_ip(request)
+    if (refused := await refusal(svc.store, site, "c", ip)) is not None:
         return refused
 
     now = svc.clock.now_ms()
-    difficulty = site.difficulty
+    ip_count, subnet_count, load = svc.velocity.challenge(site.sitekey, ip, now)
+    difficulty, reason = site.difficulty, BASE
+    if svc.settings.adaptive_difficulty:
+        client = risk.assess(risk.Signals(ip_challenges=ip_count, subnet_challenges=subnet_count))
+        difficulty, reason = adapt(
+            site.difficulty,
+            site_rate=load.rate,
+            site_baseline=load.baseline,
+            client_fraudscore=client.fraudscore,
+            max_expected_wait_s=svc.settings.max_expected_wait_s,
+            assumed_hash_rate=svc.settings.assumed_hash_rate,
+        )
     challenge = challenges.Challenge(
         seed=os.urandom(SEED_BYTES),
         k=difficulty.k,
@@ -72,7 +86,7 @@ async def issue(request: HotRequest) -> JsonReply:
         action=action,
         cdata=cdata,
         mode=mode,
-        reason="base",
+        reason=reason,
     )
     return json_response(
         {

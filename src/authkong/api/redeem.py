@@ -56,22 +56,29 @@ async def redeem(request: HotRequest) -> JsonReply:
     if challenge is None:
         return widget_error("invalid_challenge")
     now = svc.clock.now_ms()
+    ip = client_ip(request)
     if now >= challenge.expires_ms:
+        svc.velocity.failure(ip, now)
         return widget_error("challenge_expired")
     site = svc.sites.by_sitekey(challenge.sitekey)
     if site is None:
         return widget_error("invalid_sitekey")
     if not check_solution(challenge.seed, nonces, challenge.k, challenge.target):
+        svc.velocity.failure(ip, now)
         return widget_error("invalid_solution")
-    if (refused := await refusal(svc.store, site, "r", client_ip(request))) is not None:
+    if (refused := await refusal(svc.store, site, "r", ip)) is not None:
         return refused
     ttl_s = (challenge.expires_ms - now) / 1000
     if not await svc.store.claim(claim_key("c", challenge.expires_ms, challenge.id), ttl_s):
+        svc.velocity.failure(ip, now)
         return widget_error("challenge_already_redeemed")
 
     solve_ms = now - challenge.issued_ms
     expected = challenge.k * round(2**32 / challenge.target)
-    assessment = risk_signals.at_redemption(request, challenge.hostname, hints, solve_ms, expected)
+    counts = svc.velocity.redemption(ip, now)
+    assessment = risk_signals.at_redemption(
+        request, challenge.hostname, hints, solve_ms, expected, counts
+    )
     token = tokens.ResponseToken(
         token_id=tokens.new_token_id(),
         sitekey=site.sitekey,
@@ -81,7 +88,7 @@ async def redeem(request: HotRequest) -> JsonReply:
         action=challenge.action,
         cdata=challenge.cdata,
         mode=challenge.mode,
-        client_ip=client_ip(request),
+        client_ip=ip,
         score=assessment.score,
         reasons=assessment.reasons,
         solve_ms=solve_ms,

@@ -8,11 +8,15 @@ the resulting score and reason codes reach the token; nothing here is stored.
 import ipaddress
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from authkong.api.asgi import HotRequest
 from authkong.domain import risk
 from authkong.domain.token import ResponseToken
+
+if TYPE_CHECKING:  # velocity.py imports this module for subnet_key
+    from authkong.api.velocity import ClientCounts
 
 # User agents of HTTP libraries and command-line tools: no browser sends these.
 _LIBRARY_UA = re.compile(
@@ -65,6 +69,13 @@ def _subnet(ip: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     return ipaddress.ip_network((address, prefix), strict=False)
 
 
+@lru_cache(maxsize=4096)
+def subnet_key(ip: str) -> str:
+    """The IP's subnet as a counting key ("net:" + /24 or /56); the IP itself if unparsable."""
+    network = _subnet(ip)
+    return f"net:{network}" if network is not None else f"net:{ip}"
+
+
 def remoteip_mismatch(remoteip: str | None, solved_from: str) -> bool:
     """The backend's visitor is in another subnet than the one that solved.
 
@@ -78,10 +89,21 @@ def remoteip_mismatch(remoteip: str | None, solved_from: str) -> bool:
 
 
 def at_redemption(
-    request: HotRequest, hostname: str, hints: tuple[str, ...], solve_ms: int, expected: int
+    request: HotRequest,
+    hostname: str,
+    hints: tuple[str, ...],
+    solve_ms: int,
+    expected: int,
+    counts: "ClientCounts",
 ) -> risk.Assessment:
     """The assessment sealed into a new token."""
     signals = risk.Signals(
+        ip_challenges=counts.ip_challenges,
+        ip_redemptions=counts.ip_redemptions,
+        ip_failures=counts.ip_failures,
+        subnet_challenges=counts.subnet_challenges,
+        subnet_redemptions=counts.subnet_redemptions,
+        subnet_failures=counts.subnet_failures,
         solve_ms=solve_ms,
         expected_hashes=expected,
         automation_hints=hints,

@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from authkong.api.asgi import HotRequest
 from authkong.api.client_ip import TrustedProxies
+from authkong.api.velocity import Velocity
 from authkong.config import Settings
 from authkong.domain.clock import Clock
 from authkong.storage.ephemeral import EphemeralStore
@@ -23,10 +24,13 @@ class Services:
     store: EphemeralStore
     proxies: TrustedProxies | None = field(init=False)
     """The parsed Settings.trusted_proxies; None when there are none (the default)."""
+    velocity: Velocity = field(init=False)
+    """This worker's velocity counts (per IP, subnet and site)."""
 
     def __post_init__(self) -> None:
         trusted = self.settings.trusted_proxies
         self.proxies = TrustedProxies(trusted) if trusted else None
+        self.velocity = Velocity(self.clock.now_ms())
 
 
 def services(request: HotRequest | Request) -> Services:
