@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from authkong.domain import risk
 from authkong.domain.risk import (
     ACCEPTABLE_FRAUDSCORE,
     AUTOMATION_HINT_POINTS,
@@ -262,3 +263,9 @@ def test_docs_list_every_weight() -> None:
             assert f"| {f.points} | `{f.reason}`" in f"|{rows[name]}"
     for hint, points in AUTOMATION_HINT_POINTS.items():
         assert f"| {points} | `automation_hint`" in f"|{rows[hint]}"
+
+
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_challenge_velocity_shortcut_agrees_with_assess(ip: int, subnet: int) -> None:
+    signals = risk.Signals(ip_challenges=ip, subnet_challenges=subnet)
+    assert risk.challenge_velocity_fraudscore(ip, subnet) == risk.assess(signals).fraudscore

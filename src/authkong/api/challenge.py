@@ -66,12 +66,11 @@ async def issue(request: HotRequest) -> JsonReply:
     ip_count, subnet_count, load = svc.velocity.challenge(site.sitekey, ip, now)
     difficulty, reason = site.difficulty, BASE
     if svc.settings.adaptive_difficulty:
-        client = risk.assess(risk.Signals(ip_challenges=ip_count, subnet_challenges=subnet_count))
         difficulty, reason = adapt(
             site.difficulty,
             site_rate=load.rate,
             site_baseline=load.baseline,
-            client_fraudscore=client.fraudscore,
+            client_fraudscore=risk.challenge_velocity_fraudscore(ip_count, subnet_count),
             max_expected_wait_s=svc.settings.max_expected_wait_s,
             assumed_hash_rate=svc.settings.assumed_hash_rate,
         )

@@ -237,3 +237,16 @@ def split(signals: Signals) -> tuple[Signals, Signals]:
     at_verify = {name: getattr(signals, name) for name in VERIFY_TIME_SIGNALS}
     cleared = {name: getattr(CLEAN_SIGNALS, name) for name in VERIFY_TIME_SIGNALS}
     return replace(signals, **cleared), Signals(**at_verify)
+
+
+def challenge_velocity_fraudscore(ip_challenges: int, subnet_challenges: int) -> int:
+    """assess() of a client's challenge counts alone, as adaptive difficulty reads it.
+
+    Every challenge asks this, so counts under both thresholds (nearly every visitor)
+    answer 0 without building an assessment.
+    """
+    ip, subnet = VELOCITY_WEIGHTS["ip_challenges"], VELOCITY_WEIGHTS["subnet_challenges"]
+    if ip_challenges <= ip.threshold and subnet_challenges <= subnet.threshold:
+        return 0
+    signals = Signals(ip_challenges=ip_challenges, subnet_challenges=subnet_challenges)
+    return assess(signals).fraudscore
