@@ -11,6 +11,7 @@ import multiprocessing
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -327,14 +328,15 @@ def _race_worker(
         results.put((worker, repr(exc)))
 
 
-def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
-    """Six spawned processes racing on one database file claim each of 50 keys exactly once."""
+def _race(tmp_path: Path, worker: Callable[..., None]) -> dict[Any, Any]:
+    """Run `worker` in RACE_PROCESSES spawned processes on one database file, released
+    together by a barrier; each worker's result by worker number (none may fail)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(RACE_PROCESSES)
     results: multiprocessing.Queue[object] = ctx.Queue()
     path = tmp_path / "ephemeral.sqlite3"
     procs = [
-        ctx.Process(target=_race_worker, args=(str(path), w, barrier, results))
+        ctx.Process(target=worker, args=(str(path), w, barrier, results))
         for w in range(RACE_PROCESSES)
     ]
     for proc in procs:
@@ -345,10 +347,16 @@ def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
         assert proc.exitcode == 0
     errors = {w: r for w, r in outcomes.items() if isinstance(r, str)}
     assert not errors, errors
+    return outcomes
+
+
+def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
+    """Six spawned processes racing on one database file claim each of 50 keys exactly once."""
+    outcomes = _race(tmp_path, _race_worker)
     won = [key for keys in outcomes.values() for key in keys]
     assert sorted(won) == sorted(f"c:{i}" for i in range(RACE_KEYS))
 
-    check = SqliteEphemeralStore(path, FakeClock())
+    check = SqliteEphemeralStore(tmp_path / "ephemeral.sqlite3", FakeClock())
     try:
         for worker, keys in outcomes.items():
             for key in keys:
@@ -391,20 +399,5 @@ def _take_worker(
 
 def test_sqlite_takes_are_atomic_across_processes(tmp_path: Path) -> None:
     """Six processes taking 240 times from one bucket of 100 are allowed exactly 100 in all."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(RACE_PROCESSES)
-    results: multiprocessing.Queue[object] = ctx.Queue()
-    path = tmp_path / "ephemeral.sqlite3"
-    procs = [
-        ctx.Process(target=_take_worker, args=(str(path), w, barrier, results))
-        for w in range(RACE_PROCESSES)
-    ]
-    for proc in procs:
-        proc.start()
-    outcomes = dict(results.get(timeout=120) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=60)
-        assert proc.exitcode == 0
-    errors = {w: r for w, r in outcomes.items() if isinstance(r, str)}
-    assert not errors, errors
+    outcomes = _race(tmp_path, _take_worker)
     assert sum(outcomes.values()) == RACE_BURST
