@@ -65,10 +65,14 @@ CASES = [
          "raw ASGI form POST -> JSON"),
     Case("siteverify_ok", "authkong", "/api/siteverify", FORM, '"success":true', True,
          "siteverify, fresh token each"),
+    Case("siteverify_ok_norisk", "authkong", "/api/siteverify", FORM, '"success":true', True,
+         "siteverify, fresh, risk off"),
     Case("siteverify_fail", "authkong", "/api/siteverify", FORM,
          '"error_code":"invalid_response"', False, "siteverify, tampered token"),
     Case("challenge", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
          "challenge (cheap site)"),
+    Case("challenge_norisk", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
+         "challenge (cheap), risk off"),
     Case("challenge_default", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
          "challenge (default preset)"),
     Case("challenge_limited", "authkong", "/api/v1/challenge", JSON, '"challenge":', False,
@@ -250,7 +254,7 @@ class Supply:
 
     def __init__(self, wrk: Wrk, base: str, tmp: Path, sitekey: str) -> None:
         self.wrk, self.base, self.tmp = wrk, base, tmp
-        self.request = tmp / "challenge-request.txt"
+        self.request = tmp / f"challenge-request-{sitekey}.txt"
         self.request.write_text(json.dumps({"sitekey": sitekey, "hostname": "localhost"}) + "\n")
         # Rates start high: a run that ends early wastes no time, one that runs dry does
         # (wrk sleeps out its duration), and only runs that did not run dry update them.
@@ -363,6 +367,12 @@ def bench(args: argparse.Namespace, tmp: Path) -> None:
         authkong("site", "create", "--name", "bench-default", "--json", "--domain", "localhost",
                  "--rate-ip-per-min", "0", "--data-dir", str(data))
     )  # fmt: skip
+    # The same site with risk evaluation off (no velocity, scoring or adaptive difficulty):
+    # the side-by-side reference for what risk costs.
+    norisk = json.loads(
+        authkong("site", "create", "--name", "bench-norisk", "--json", "--rate-ip-per-min", "0",
+                 "--no-scoring", *cheap_args)
+    )  # fmt: skip
     limited = json.loads(
         authkong("site", "create", "--name", "bench-limited", "--json", "--rate-ip-per-min",
                  "10000000", "--rate-ip-burst", "10000000", *cheap_args)
@@ -381,7 +391,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> None:
     )
     print(
         f"load: wrk -t{args.threads} -c{args.connections}, keep-alive, {args.duration} s per "
-        f"case, {args.rounds} rounds, case order rotated each round"
+        f"case, {args.rounds} rounds, case order rotated each round (reversed every other)"
     )
     workers = str(args.workers)
     ak_cmd = [str(BIN / "authkong"), "serve", "--port", str(ak_port), "--workers", workers,
@@ -393,22 +403,32 @@ def bench(args: argparse.Namespace, tmp: Path) -> None:
         server(bl_cmd, tmp / "baseline.log", f"{bl}/") as bl_pid,
     ):
         pids = {"authkong": ak_pid, "baseline": bl_pid}
-        Bench(args, tmp, ak, bl, pids, cheap, default, limited).run()
+        Bench(args, tmp, ak, bl, pids, cheap, default, limited, norisk).run()
 
 
 class Bench:
     def __init__(
         self, args: argparse.Namespace, tmp: Path, ak: str, bl: str, pids: dict[str, int],
         cheap: dict[str, Any], default: dict[str, Any], limited: dict[str, Any],
+        norisk: dict[str, Any],
     ) -> None:  # fmt: skip
         self.args, self.tmp, self.pids = args, tmp, pids
         self.urls = {"authkong": ak, "baseline": bl}
-        self.cheap, self.default, self.limited = cheap, default, limited
+        self.cheap, self.default, self.limited, self.norisk = cheap, default, limited, norisk
         self.wrk = Wrk(args.threads, args.connections)
         self.supply = Supply(self.wrk, ak, tmp, cheap["sitekey"])
+        self.supply_norisk = Supply(self.wrk, ak, tmp, norisk["sitekey"])
 
-    def form(self, token: str) -> str:
-        return urlencode({"secret": self.cheap["secret"], "response": token})
+    def form(self, token: str, site: dict[str, Any] | None = None) -> str:
+        return urlencode({"secret": (site or self.cheap)["secret"], "response": token})
+
+    def fresh_forms(self, name: str, n: int) -> list[str]:
+        """n single-use bodies for `name`: siteverify forms with fresh tokens, or redeems."""
+        if name == "redeem":
+            return self.supply.solved(n)
+        if name == "siteverify_ok_norisk":
+            return [self.form(t, self.norisk) for t in self.supply_norisk.tokens(n)]
+        return [self.form(t) for t in self.supply.tokens(n)]
 
     def run(self) -> None:
         args, supply = self.args, self.supply
@@ -420,22 +440,29 @@ class Bench:
         }
         rates = {name: self.measure(name, pool, 1).rps for name, pool in pools.items()}
         # Both single-use cases ran at 0.6-0.8 x a failing siteverify; top_up covers misses.
-        rates["siteverify_ok"] = rates["redeem"] = 0.8 * rates["siteverify_fail"]
+        single_use = ("siteverify_ok", "siteverify_ok_norisk", "redeem")
+        for name in single_use:
+            rates[name] = 0.8 * rates["siteverify_fail"]
 
         # Enough single-use bodies for every round at the warm-up rate; topped up if short.
         started = time.monotonic()
-        want = {
-            n: math.ceil(rates[n] * args.duration * args.rounds)
-            for n in ("siteverify_ok", "redeem")
-        }
-        print(f"pre-generating {want['siteverify_ok']} tokens and {want['redeem']} solved "
-              "challenges over HTTP ...", flush=True)  # fmt: skip
+        want = {n: math.ceil(rates[n] * args.duration * args.rounds) for n in single_use}
+        print(f"pre-generating {want['siteverify_ok']} tokens per site and {want['redeem']} "
+              "solved challenges over HTTP ...", flush=True)  # fmt: skip
         tokens = supply.tokens(want["siteverify_ok"])
         pools = {
             "baseline": Pool([self.form(t) for t in tokens[:1000]], False, self.tmp / "bl.txt"),
             "siteverify_ok": Pool([self.form(t) for t in tokens], True, self.tmp / "ok.txt"),
+            "siteverify_ok_norisk": Pool(
+                self.fresh_forms("siteverify_ok_norisk", want["siteverify_ok_norisk"]),
+                True,
+                self.tmp / "ok-norisk.txt",
+            ),
             "siteverify_fail": Pool(
                 [self.form(tamper(t)) for t in tokens[:1000]], False, self.tmp / "fail.txt"
+            ),
+            "challenge_norisk": Pool(
+                [self.challenge_body(self.norisk)], False, self.tmp / "chn.txt"
             ),
             "challenge": Pool([self.challenge_body(self.cheap)], False, self.tmp / "ch.txt"),
             "challenge_default": Pool(
@@ -453,7 +480,10 @@ class Bench:
         print(f"\nmeasuring: {args.rounds} rounds x {len(CASES)} cases x {args.duration} s")
         for r in range(args.rounds):
             self.top_up(pools, runs, rates)
-            for case in CASES[r % len(CASES) :] + CASES[: r % len(CASES)]:
+            # Rotated each round, and reversed every other one, so no case always follows
+            # the same neighbour (the case after the baseline meets a server left idle).
+            order = CASES[r % len(CASES) :] + CASES[: r % len(CASES)]
+            for case in order[::-1] if r % 2 else order:
                 runs[case.name].append(self.measure(case.name, pools[case.name], args.duration))
             print(f"  round {r + 1}: " + ", ".join(
                 f"{c.name} {runs[c.name][-1].rps:.0f}/s" for c in CASES), flush=True)  # fmt: skip
@@ -476,14 +506,11 @@ class Bench:
         self, pools: dict[str, Pool], runs: dict[str, list[Run]], rates: dict[str, float]
     ) -> None:
         """Before a round, make sure each single-use pool outlasts it at the fastest rate seen."""
-        for name, make in (("siteverify_ok", self.supply.tokens), ("redeem", self.supply.solved)):
+        for name in ("siteverify_ok", "siteverify_ok_norisk", "redeem"):
             rate = max([rates[name]] + [r.rps for r in runs[name]])
             need = rate * self.args.duration * 1.3
             if len(pools[name].bodies) < need:
-                fresh = make(math.ceil(need * 2))
-                if name == "siteverify_ok":
-                    fresh = [self.form(t) for t in fresh]
-                pools[name].bodies += fresh
+                pools[name].bodies += self.fresh_forms(name, math.ceil(need * 2))
 
     def report(self, runs: dict[str, list[Run]], elapsed: float) -> None:
         args, base = self.args, runs["baseline"]
@@ -521,6 +548,17 @@ class Bench:
             f"\ntarget: siteverify (fresh token) >= 0.50 x baseline req/s: {ratio:.2f} x, {verdict}"
             f" (by server CPU per request: {cpu_ratio:.2f} x)"
         )
+        for on, off in (
+            ("challenge", "challenge_norisk"),
+            ("siteverify_ok", "siteverify_ok_norisk"),
+        ):
+            pairs = list(zip(runs[on], runs[off], strict=True))
+            by_rps = statistics.median(a.rps / b.rps for a, b in pairs)
+            by_cpu = statistics.median(b.cpu_us / a.cpu_us for a, b in pairs)
+            print(
+                f"risk on / risk off, {on}: {by_rps:.2f} x req/s, {by_cpu:.2f} x by CPU per "
+                f"request (budget: >= 0.90)"
+            )
         print(
             "'x base' = median over rounds of (case / same round's baseline); for CPU it is "
             "baseline CPU / case CPU, so both read 'fraction of the floor's throughput'"

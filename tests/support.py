@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from authkong.domain import risk
 from authkong.domain.pow import Difficulty, solve
-from authkong.domain.site import RateLimits
+from authkong.domain.site import RateLimits, RiskSettings
 from authkong.storage.registry import NewSecret, Registry
 
 # Tests solve in pure Python: 4 solutions of 16 hashes each keep a round trip near 1 ms.
@@ -24,6 +24,7 @@ def make_site(
     token_lifetime: int = 300,
     name: str = "Test site",
     rate_limits: RateLimits = NO_RATE_LIMITS,
+    risk: RiskSettings | None = None,
 ) -> NewSecret:
     return registry.create_site(
         name=name,
@@ -32,6 +33,7 @@ def make_site(
         token_lifetime=token_lifetime,
         now_ms=now_ms,
         rate_limits=rate_limits,
+        risk=risk,
     )
 
 

@@ -14,13 +14,14 @@ from starlette.testclient import TestClient
 from authkong.app import create_app
 from authkong.config import Settings
 from authkong.domain.clock import FakeClock
-from authkong.domain.site import RateLimits
+from authkong.domain.site import RateLimits, RiskSettings
 from authkong.domain.sliding import SlidingCounts
 from authkong.storage.registry import NewSecret
 from tests.support import CHEAP, make_site, solve_challenge
 
 WAIT_S, HASH_RATE = 10.0, 1000.0  # a cap of 10_000 expected hashes: reachable in tests
 PROXY = "10.255.0.1"
+SHORT_WAIT_S = 0.2  # 200 hashes: below what the flood below asks of the cheap site (64)
 
 
 @pytest.fixture
@@ -28,7 +29,6 @@ def adaptive(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
     # The test client is a trusted proxy, so X-Forwarded-For names each visitor's address.
     settings = Settings(
         data_dir=tmp_path / "data",
-        max_expected_wait_s=WAIT_S,
         assumed_hash_rate=HASH_RATE,
         trusted_proxies=(PROXY,),
     )
@@ -38,7 +38,9 @@ def adaptive(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
 
 def new_site(client: TestClient, clock: FakeClock, limits: RateLimits) -> NewSecret:
     registry = client.app.state.services.registry  # type: ignore[attr-defined]
-    return make_site(registry, clock.now_ms(), rate_limits=limits)
+    return make_site(
+        registry, clock.now_ms(), rate_limits=limits, risk=RiskSettings(max_wait_s=WAIT_S)
+    )
 
 
 def challenge(client: TestClient, site: NewSecret, ip: str) -> dict[str, object]:
@@ -118,3 +120,36 @@ def test_sliding_counts_forget_old_windows_and_bound_memory() -> None:
     counts.hit("c", 30_000)  # the least recently hit key ("a") goes
     assert counts.count("a", 30_000) == 0
     assert counts.count("b", 30_000) == 1
+
+
+def flood(client: TestClient, site: NewSecret, ip: str, n: int) -> dict[str, object]:
+    for _ in range(n):
+        last = challenge(client, site, ip)
+    return last
+
+
+def test_each_site_has_its_own_maximum_wait(adaptive: TestClient, clock: FakeClock) -> None:
+    registry = adaptive.app.state.services.registry  # type: ignore[attr-defined]
+    short = make_site(
+        registry, clock.now_ms(), rate_limits=RateLimits(ip_per_min=0),
+        risk=RiskSettings(max_wait_s=SHORT_WAIT_S),
+    )  # fmt: skip
+    long = new_site(adaptive, clock, RateLimits(ip_per_min=0))
+    short_work = flood(adaptive, short, "198.51.100.4", 400)
+    long_work = flood(adaptive, long, "198.51.100.5", 400)
+    assert (short_work["reason"], long_work["reason"]) == ("client_risk+capped", "client_risk")
+    assert int(str(short_work["expected_hashes"])) <= SHORT_WAIT_S * HASH_RATE
+    assert int(str(short_work["expected_hashes"])) < int(str(long_work["expected_hashes"]))
+
+
+@pytest.mark.parametrize(
+    "risk", [RiskSettings(adaptive=False), RiskSettings(scoring=False)], ids=["fixed", "no_scoring"]
+)
+def test_a_site_can_keep_its_work_fixed(
+    adaptive: TestClient, clock: FakeClock, risk: RiskSettings
+) -> None:
+    """Adaptive difficulty off, or scoring off: a flood gets the site's own work throughout."""
+    registry = adaptive.app.state.services.registry  # type: ignore[attr-defined]
+    site = make_site(registry, clock.now_ms(), rate_limits=RateLimits(ip_per_min=0), risk=risk)
+    last = flood(adaptive, site, "198.51.100.6", 200)
+    assert (last["expected_hashes"], last["reason"]) == (CHEAP.expected_hashes, "base")

@@ -228,3 +228,23 @@ def test_token_without_a_server_fails_clearly() -> None:
     result = CliRunner().invoke(main, ["token", "--server", url, "--sitekey", "ak_x"])
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: cannot reach {url}")
+
+
+def test_site_risk_settings_are_set_shown_and_validated(data_dir: Path) -> None:
+    made = create(data_dir, "--no-adaptive", "--max-wait", "3.5")
+    assert (made["risk_scoring"], made["adaptive_difficulty"], made["max_wait_s"]) == (
+        True,
+        False,
+        3.5,
+    )
+    run_json(data_dir, "site", "update", made["sitekey"], "--no-scoring")
+    shown = run_json(data_dir, "site", "show", made["sitekey"])
+    assert (shown["risk_scoring"], shown["adaptive_difficulty"], shown["max_wait_s"]) == (
+        False,
+        False,
+        3.5,
+    )
+    assert "scoring off" in run(data_dir, "site", "show", made["sitekey"]).stdout
+    refused = run(data_dir, "site", "update", made["sitekey"], "--max-wait", "0")
+    assert refused.exit_code == 2
+    assert "--max-wait" in refused.output

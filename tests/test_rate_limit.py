@@ -16,7 +16,7 @@ from authkong.api.errors import WIDGET_ERRORS
 from authkong.api.rate_limit import client_key
 from authkong.api.services import Services
 from authkong.domain.clock import FakeClock
-from authkong.domain.site import DEFAULT_RATE_IP_BURST, RateLimits
+from authkong.domain.site import DEFAULT_RATE_IP_BURST, RateLimits, RiskSettings
 from authkong.storage.registry import NewSecret, Registry, open_engine
 from tests.server import CHEAP_ARGS, run_cli_json, running_server
 from tests.support import get_token, make_site, solve_challenge
@@ -254,7 +254,8 @@ def test_migration_gives_existing_sites_the_defaults(tmp_path: Path, clock: Fake
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    assert Registry(engine).get_site("ak_old").rate_limits == RateLimits()
+    upgraded = Registry(engine).get_site("ak_old")
+    assert (upgraded.rate_limits, upgraded.risk) == (RateLimits(), RiskSettings())
     engine.dispose()
 
 

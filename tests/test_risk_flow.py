@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from authkong.domain.clock import FakeClock
+from authkong.domain.site import RiskSettings
 from authkong.storage.registry import NewSecret
 from tests.support import get_challenge, solve_challenge
 
@@ -150,3 +151,23 @@ def test_scores_stay_in_range(
     assert isinstance(body["fraudscore"], int)
     assert 0 <= body["fraudscore"] <= 99
     assert (body["score"] >= 0.5) == (body["fraudscore"] <= 55)
+
+
+def test_a_site_without_scoring_weighs_nothing(
+    client: TestClient, clock: FakeClock, site: NewSecret
+) -> None:
+    """Scoring off: automation hints, a disposable email and another network change nothing."""
+    registry = client.app.state.services.registry  # type: ignore[attr-defined]
+    registry.update_site(site.site.sitekey, now_ms=clock.now_ms(), risk=RiskSettings(scoring=False))
+    flagged = token(client, clock, site, hints="webdriver,headless_ua")
+    body = verify(
+        client,
+        "/captcha/siteverify",
+        secret=site.secret,
+        response=flagged,
+        email="someone@mailinator.com",
+        remoteip="198.51.100.1",
+    )
+    assert (body["fraudscore"], body["emailvalid"]) == (0, "disposable_email")
+    body = authkong(client, site, token(client, clock, site, hints="webdriver"))
+    assert (body["score"], body["reasons"]) == (1.0, [])

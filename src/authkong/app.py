@@ -10,9 +10,13 @@ from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from authkong.admin import api as admin_api
+from authkong.admin import dashboard
+from authkong.admin.service import AdminService
+from authkong.admin.stats import Stats
 from authkong.api import challenge, demo, pages, redeem, widget_assets
 from authkong.api.asgi import Endpoint, HotRequest, JsonReply, json_response
 from authkong.api.errors import METHOD_NOT_ALLOWED, widget_internal_error
@@ -39,6 +43,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     else:
         store = SqliteEphemeralStore(settings.ephemeral_path, clock, settings.lock_timeout_s)
     registry = Registry(engine)
+    stats = Stats(settings.stats_path, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -46,6 +51,8 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         registry=registry,
         sites=SiteCache(registry, settings.registry_path),
         store=store,
+        stats=stats,
+        admin=AdminService(registry, store, clock, stats),
     )
 
 
@@ -121,7 +128,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await svc.stats.start(svc.settings.stats_flush_s)
         yield
+        await svc.stats.stop()  # with a last flush of this worker's counts
+        svc.stats.close()
         await svc.store.close()
         svc.sites.close()
         svc.registry.engine.dispose()
@@ -143,6 +153,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/demo/{flavor}", demo.demo),
         Route("/demo/{flavor}/verify", demo.demo_verify, methods=["POST"]),
         *widget_assets.routes(),
+        Mount(admin_api.PREFIX, app=admin_api.admin_api(svc)),
+        *dashboard.routes(),
     ]
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}

@@ -40,13 +40,21 @@ class Settings:
     lock_timeout_s: float = 5.0
     """How long a write waits for another process's SQLite lock before the request fails
     with `internal_error`; the wait blocks the worker, so keep it short."""
-    adaptive_difficulty: bool = True
-    """Raise the work with the site's load and the client's velocity (docs/risk.md)."""
-    max_expected_wait_s: float = 10.0
-    """Adaptive difficulty never asks more work than this many seconds at
-    assumed_hash_rate (unless the site's own preset already does)."""
-    assumed_hash_rate: float = 4_000_000.0
-    """Hashes per second of a slow visitor's browser (an older phone), for that cap."""
+    adaptive_difficulty: bool = field(
+        default_factory=lambda: os.environ.get("AUTHKONG_ADAPTIVE_DIFFICULTY", "1") != "0"
+    )
+    """Server-wide switch for adaptive difficulty; env AUTHKONG_ADAPTIVE_DIFFICULTY=0 turns
+    it off for every site. Each site also has its own (RiskSettings, docs/risk.md)."""
+    assumed_hash_rate: float = field(
+        default_factory=lambda: float(os.environ.get("AUTHKONG_ASSUMED_HASH_RATE", "4000000"))
+    )
+    """Hashes per second of a slow visitor's browser (an older phone): adaptive difficulty
+    never asks more than a site's maximum wait at this rate; env AUTHKONG_ASSUMED_HASH_RATE."""
+    stats_flush_s: float = field(
+        default_factory=lambda: float(os.environ.get("AUTHKONG_STATS_FLUSH_S", "5"))
+    )
+    """How often (seconds) each worker adds its analytics counts to stats.sqlite3; env
+    AUTHKONG_STATS_FLUSH_S. A worker killed without a shutdown loses at most this much."""
     ephemeral_backend: str = "sqlite"
     """"sqlite" (default, multi-process safe) or "memory" (one process, tests only)."""
     trusted_proxies: tuple[str, ...] = field(
@@ -58,6 +66,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         check_networks(self.trusted_proxies)  # a typo must stop start-up, not trust nobody
+        if not 1 <= self.assumed_hash_rate < float("inf"):
+            raise ValueError("the assumed hash rate must be a number of hashes per second >= 1")
+        if not 0 < self.stats_flush_s < float("inf"):
+            raise ValueError("the stats flush interval must be a positive number of seconds")
 
     @property
     def registry_path(self) -> Path:
@@ -66,3 +78,7 @@ class Settings:
     @property
     def ephemeral_path(self) -> Path:
         return self.data_dir / "ephemeral.sqlite3"
+
+    @property
+    def stats_path(self) -> Path:
+        return self.data_dir / "stats.sqlite3"

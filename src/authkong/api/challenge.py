@@ -63,17 +63,18 @@ async def issue(request: HotRequest) -> JsonReply:
         return refused
 
     now = svc.clock.now_ms()
-    ip_count, subnet_count, load = svc.velocity.challenge(site.sitekey, ip, now)
     difficulty, reason = site.difficulty, BASE
-    if svc.settings.adaptive_difficulty:
-        difficulty, reason = adapt(
-            site.difficulty,
-            site_rate=load.rate,
-            site_baseline=load.baseline,
-            client_fraudscore=risk.challenge_velocity_fraudscore(ip_count, subnet_count),
-            max_expected_wait_s=svc.settings.max_expected_wait_s,
-            assumed_hash_rate=svc.settings.assumed_hash_rate,
-        )
+    if site.risk.scoring:
+        ip_count, subnet_count, load = svc.velocity.challenge(site.sitekey, ip, now)
+        if site.risk.adaptive and svc.settings.adaptive_difficulty:
+            difficulty, reason = adapt(
+                site.difficulty,
+                site_rate=load.rate,
+                site_baseline=load.baseline,
+                client_fraudscore=risk.challenge_velocity_fraudscore(ip_count, subnet_count),
+                max_expected_wait_s=site.risk.max_wait_s,
+                assumed_hash_rate=svc.settings.assumed_hash_rate,
+            )
     challenge = challenges.Challenge(
         seed=os.urandom(SEED_BYTES),
         k=difficulty.k,
@@ -87,6 +88,7 @@ async def issue(request: HotRequest) -> JsonReply:
         mode=mode,
         reason=reason,
     )
+    svc.stats.challenge(site.sitekey, ip, now)
     return json_response(
         {
             "challenge": challenges.encode(challenge, svc.keys.current()),

@@ -14,6 +14,7 @@ from authkong.api.http import BadInput, read_body
 from authkong.api.rate_limit import refusal
 from authkong.api.services import client_ip, services
 from authkong.domain import challenge as challenges
+from authkong.domain import risk
 from authkong.domain import token as tokens
 from authkong.domain.pow import MAX_K, check_solution
 from authkong.storage.ephemeral import claim_key
@@ -57,28 +58,33 @@ async def redeem(request: HotRequest) -> JsonReply:
         return widget_error("invalid_challenge")
     now = svc.clock.now_ms()
     ip = client_ip(request)
-    if now >= challenge.expires_ms:
-        svc.velocity.failure(ip, now)
-        return widget_error("challenge_expired")
     site = svc.sites.by_sitekey(challenge.sitekey)
+    if now >= challenge.expires_ms:
+        if site is None or site.risk.scoring:
+            svc.velocity.failure(ip, now)
+        return widget_error("challenge_expired")
     if site is None:
         return widget_error("invalid_sitekey")
     if not check_solution(challenge.seed, nonces, challenge.k, challenge.target):
-        svc.velocity.failure(ip, now)
+        if site.risk.scoring:
+            svc.velocity.failure(ip, now)
         return widget_error("invalid_solution")
     if (refused := await refusal(svc.store, site, "r", ip)) is not None:
         return refused
     ttl_s = (challenge.expires_ms - now) / 1000
     if not await svc.store.claim(claim_key("c", challenge.expires_ms, challenge.id), ttl_s):
-        svc.velocity.failure(ip, now)
+        if site.risk.scoring:
+            svc.velocity.failure(ip, now)
         return widget_error("challenge_already_redeemed")
 
     solve_ms = now - challenge.issued_ms
-    expected = challenge.k * round(2**32 / challenge.target)
-    counts = svc.velocity.redemption(ip, now)
-    assessment = risk_signals.at_redemption(
-        request, challenge.hostname, hints, solve_ms, expected, counts
-    )
+    assessment = risk.CLEAN
+    if site.risk.scoring:
+        expected = challenge.k * round(2**32 / challenge.target)
+        counts = svc.velocity.redemption(ip, now)
+        assessment = risk_signals.at_redemption(
+            request, challenge.hostname, hints, solve_ms, expected, counts
+        )
     token = tokens.ResponseToken(
         token_id=tokens.new_token_id(),
         sitekey=site.sitekey,
@@ -93,6 +99,7 @@ async def redeem(request: HotRequest) -> JsonReply:
         reasons=assessment.reasons,
         solve_ms=solve_ms,
     )
+    svc.stats.solve(site.sitekey, solve_ms, token.score, now)
     return json_response(
         {"token": tokens.seal(token, svc.keys.current()), "expires_in": site.token_lifetime},
         headers={"Cache-Control": "no-store"},

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from authkong.admin.service import AdminService
+from authkong.admin.stats import Stats
 from authkong.api.asgi import HotRequest
 from authkong.api.client_ip import TrustedProxies
 from authkong.api.velocity import Velocity
@@ -22,6 +24,10 @@ class Services:
     registry: Registry
     sites: SiteCache
     store: EphemeralStore
+    stats: Stats
+    """This worker's analytics counters (admin/stats.py)."""
+    admin: AdminService
+    """The service layer under the dashboard, the admin API and the CLI (admin/service.py)."""
     proxies: TrustedProxies | None = field(init=False)
     """The parsed Settings.trusted_proxies; None when there are none (the default)."""
     velocity: Velocity = field(init=False)

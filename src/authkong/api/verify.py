@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from authkong.api import risk_signals
 from authkong.api.services import Services
+from authkong.domain import risk
 from authkong.domain.site import Site
 from authkong.domain.verdict import Failure, Verdict
 from authkong.domain.verification import inspect
@@ -50,13 +51,23 @@ async def verify(
     verdict = await _check_and_claim(
         svc, secret, response, svc.sites.by_secret, expected_sitekey, idempotency_key
     )
-    return _assessed(verdict, remoteip, disposable_email)
+    return _counted(svc, _assessed(verdict, remoteip, disposable_email))
+
+
+def _counted(svc: Services, verdict: Verdict) -> Verdict:
+    # Only once a secret named the site: a call without one belongs to no site's chart.
+    if verdict.site is not None:
+        svc.stats.verification(verdict.site.sitekey, verdict.failure, svc.clock.now_ms())
+    return verdict
 
 
 def _assessed(verdict: Verdict, remoteip: str | None, disposable_email: bool) -> Verdict:
-    if verdict.token is None or not verdict.success:
+    if verdict.token is None or verdict.site is None or not verdict.success:
         return verdict
-    assessment = risk_signals.at_verification(verdict.token, remoteip, disposable_email)
+    if verdict.site.risk.scoring:
+        assessment = risk_signals.at_verification(verdict.token, remoteip, disposable_email)
+    else:
+        assessment = risk.CLEAN  # what its tokens carry too: nothing weighed
     # Built directly: dataclasses.replace costs microseconds on this hot path.
     return Verdict(verdict.failure, verdict.token, verdict.site, assessment)
 
@@ -74,7 +85,7 @@ async def verify_for_site(svc: Services, site: Site, response: str | None) -> Ve
     verdict = await _check_and_claim(
         svc, _TRUSTED_CALLER, response, lambda _digest, _now: site, None, None
     )
-    return _assessed(verdict, None, False)
+    return _counted(svc, _assessed(verdict, None, False))
 
 
 async def _check_and_claim(

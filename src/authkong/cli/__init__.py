@@ -1,4 +1,4 @@
-"""The `authkong` command: serve, manage sites, fetch a token, rotate server keys."""
+"""The `authkong` command: serve, manage sites and users, fetch a token, rotate server keys."""
 
 import click
 
@@ -7,6 +7,7 @@ from authkong.cli.keys import keys
 from authkong.cli.serve import serve
 from authkong.cli.site import site
 from authkong.cli.token import token
+from authkong.cli.user import user
 
 
 @click.group()
@@ -15,7 +16,7 @@ def main() -> None:
     """AuthKong: a self-hosted, privacy-first proof-of-work CAPTCHA."""
 
 
-for command in (serve, site, token, keys):
+for command in (serve, site, user, token, keys):
     main.add_command(command)
 
 __all__ = ["main", "open_registry"]

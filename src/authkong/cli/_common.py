@@ -9,21 +9,27 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from authkong.admin.service import AdminService
 from authkong.config import DEFAULT_DATA_DIR
+from authkong.domain.clock import SystemClock
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
+    DEFAULT_MAX_WAIT_S,
     DEFAULT_PRESET,
     DEFAULT_RATE_IP_BURST,
     DEFAULT_RATE_IP_PER_MIN,
     DEFAULT_TOKEN_LIFETIME,
+    MAX_MAX_WAIT_S,
     MAX_RATE,
     MAX_TOKEN_LIFETIME,
     MIN_TOKEN_LIFETIME,
     PRESETS,
     RateLimits,
+    RiskSettings,
     Site,
     normalize_domain,
 )
+from authkong.storage.ephemeral_memory import MemoryEphemeralStore
 from authkong.storage.registry import Registry, migrate, open_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +75,14 @@ def open_registry(data_dir: Path) -> Registry:
     return Registry(engine)
 
 
+def open_admin(data_dir: Path) -> AdminService:
+    """The service layer on the data dir's registry, as the CLI uses it (no analytics;
+    login throttling, which the CLI never needs, in memory)."""
+    registry = open_registry(data_dir)
+    clock = SystemClock()
+    return AdminService(registry, MemoryEphemeralStore(clock), clock)
+
+
 def site_json(site: Site, secret: str | None = None) -> dict[str, object]:
     body: dict[str, object] = {
         "sitekey": site.sitekey,
@@ -81,6 +95,9 @@ def site_json(site: Site, secret: str | None = None) -> dict[str, object]:
         "rate_ip_per_min": site.rate_limits.ip_per_min,
         "rate_ip_burst": site.rate_limits.ip_burst,
         "rate_site_per_min": site.rate_limits.site_per_min,
+        "risk_scoring": site.risk.scoring,
+        "adaptive_difficulty": site.risk.adaptive,
+        "max_wait_s": site.risk.max_wait_s,
     }
     if secret is not None:
         body["secret"] = secret
@@ -103,6 +120,15 @@ def print_site(site: Site, as_json: bool, secret: str | None = None) -> None:
     )
     click.echo(f"tokens:   valid {site.token_lifetime} s, single use")
     click.echo(f"limits:   {describe_limits(site.rate_limits)}")
+    click.echo(f"risk:     {describe_risk(site.risk)}")
+
+
+def describe_risk(risk: RiskSettings) -> str:
+    if not risk.scoring:
+        return "scoring off (every token scores 1.0), fixed difficulty"
+    if not risk.adaptive:
+        return "scoring on, fixed difficulty"
+    return f"scoring on, adaptive difficulty up to {risk.max_wait_s:g} s of work"
 
 
 def describe_limits(limits: RateLimits) -> str:
@@ -168,6 +194,38 @@ def rate_limit_options(func: F) -> F:
         help="Cap on the site's challenges (and redeems) per minute from all IPs; 0 = off "
         "(default).",
     )(func)
+
+
+def risk_options(func: F) -> F:
+    func = click.option(
+        "--scoring/--no-scoring",
+        default=None,
+        help="Weigh risk signals into each token's score (default on); off: every token "
+        "scores 1.0 and no velocity is counted.",
+    )(func)
+    func = click.option(
+        "--adaptive/--no-adaptive",
+        default=None,
+        help="Raise the work with the site's load and the client's velocity (default on).",
+    )(func)
+    return click.option(
+        "--max-wait",
+        "max_wait_s",
+        type=click.FloatRange(0.1, MAX_MAX_WAIT_S),
+        default=None,
+        help=f"Seconds of work adaptive difficulty may ask of a slow browser at most "
+        f"(default {DEFAULT_MAX_WAIT_S:g}).",
+    )(func)
+
+
+def risk_from(
+    scoring: bool | None, adaptive: bool | None, max_wait_s: float | None, base: RiskSettings
+) -> RiskSettings:
+    return RiskSettings(
+        scoring=base.scoring if scoring is None else scoring,
+        adaptive=base.adaptive if adaptive is None else adaptive,
+        max_wait_s=base.max_wait_s if max_wait_s is None else max_wait_s,
+    )
 
 
 def rate_limits_from(

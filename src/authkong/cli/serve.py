@@ -92,7 +92,8 @@ def serve(
         print_site(created.site, as_json=False, secret=created.secret)
         click.echo(f"Next: open {base}/demo to try the widget")
         click.echo(f"      verify tokens at {base}/api/siteverify")
-        click.echo("      add your own site: authkong site create --name NAME --domain example.com")
+        click.echo(f"      manage sites at {base}/admin (the first visit makes the owner)")
+        click.echo("      or here: authkong site create --name NAME --domain example.com")
     registry.engine.dispose()
     os.environ["AUTHKONG_DATA_DIR"] = str(data_dir)
     uvicorn.run(

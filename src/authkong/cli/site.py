@@ -1,10 +1,13 @@
-"""`authkong site ...`: register and manage sites in the registry."""
+"""`authkong site ...`: register and manage sites, through the same service layer as the
+dashboard and the admin API, acting as "cli" (every site; every change audited)."""
 
 import json
 from pathlib import Path
 
 import click
 
+from authkong.admin.model import AdminError, NotFound
+from authkong.admin.service import AdminService, SiteChanges, cli_actor
 from authkong.cli._common import (
     data_dir_option,
     difficulty_from,
@@ -13,15 +16,23 @@ from authkong.cli._common import (
     duration_option,
     fail,
     json_option,
-    open_registry,
+    open_admin,
     print_site,
     rate_limit_options,
     rate_limits_from,
+    risk_from,
+    risk_options,
     site_json,
 )
-from authkong.domain.clock import SystemClock
-from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS, RateLimits, Site
-from authkong.storage.registry import NewSecret, Registry, SiteNotFound
+from authkong.domain.site import (
+    DEFAULT_PRESET,
+    DEFAULT_TOKEN_LIFETIME,
+    PRESETS,
+    RateLimits,
+    RiskSettings,
+    Site,
+)
+from authkong.storage.registry import NewSecret
 
 
 @click.group()
@@ -34,12 +45,20 @@ def site() -> None:
 @click.option(
     "--domain", "domains", multiple=True, required=True, help="Allowed hostname; repeat for more."
 )
+@click.option(
+    "--org",
+    "org_name",
+    default=None,
+    help="The organization that owns the site (default: none until the first owner adopts it).",
+)
 @difficulty_options
 @rate_limit_options
+@risk_options
 @data_dir_option
 @json_option
 def site_create(
     name: str,
+    org_name: str | None,
     domains: tuple[str, ...],
     difficulty: str | None,
     k: int | None,
@@ -48,21 +67,34 @@ def site_create(
     rate_ip_per_min: int | None,
     rate_ip_burst: int | None,
     rate_site_per_min: int | None,
+    scoring: bool | None,
+    adaptive: bool | None,
+    max_wait_s: float | None,
     data_dir: Path,
     as_json: bool,
 ) -> None:
     """Register a site; prints its sitekey and its secret (shown once)."""
-    registry = open_registry(data_dir)
-    created = registry.create_site(
-        name=name,
-        domains=domains_from(domains),
-        difficulty=difficulty_from(difficulty, k, solution_hashes, PRESETS[DEFAULT_PRESET]),
-        token_lifetime=token_lifetime or DEFAULT_TOKEN_LIFETIME,
-        now_ms=SystemClock().now_ms(),
-        rate_limits=rate_limits_from(
-            rate_ip_per_min, rate_ip_burst, rate_site_per_min, RateLimits()
-        ),
-    )
+    admin = open_admin(data_dir)
+    actor = cli_actor()
+    if org_name is not None:
+        org = admin.accounts.find_org(org_name)
+        if org is None:
+            fail(f"no organization named {org_name!r} (`authkong user create --org` makes one)")
+        actor = cli_actor(org.id)
+    try:
+        created = admin.create_site(
+            actor,
+            name=name,
+            domains=domains_from(domains),
+            difficulty=difficulty_from(difficulty, k, solution_hashes, PRESETS[DEFAULT_PRESET]),
+            token_lifetime=token_lifetime or DEFAULT_TOKEN_LIFETIME,
+            rate_limits=rate_limits_from(
+                rate_ip_per_min, rate_ip_burst, rate_site_per_min, RateLimits()
+            ),
+            risk=risk_from(scoring, adaptive, max_wait_s, RiskSettings()),
+        )
+    except AdminError as exc:
+        fail(exc.message)
     print_site(created.site, as_json, created.secret)
 
 
@@ -71,7 +103,7 @@ def site_create(
 @json_option
 def site_list(data_dir: Path, as_json: bool) -> None:
     """List every site."""
-    sites = open_registry(data_dir).all_sites()
+    sites = open_admin(data_dir).list_sites(cli_actor())
     if as_json:
         click.echo(json.dumps([site_json(s) for s in sites], indent=2))
         return
@@ -79,12 +111,11 @@ def site_list(data_dir: Path, as_json: bool) -> None:
         click.echo(f"{s.sitekey}  {s.name}  ({', '.join(s.domains)})")
 
 
-def _get(registry: Registry, sitekey: str) -> Site:
+def _get(admin: AdminService, sitekey: str) -> Site:
     try:
-        return registry.get_site(sitekey)
-    except SiteNotFound:
+        return admin.get_site(cli_actor(), sitekey)
+    except NotFound:
         fail(f"no site with sitekey {sitekey}")
-        raise  # unreachable; fail() exits
 
 
 @site.command("show")
@@ -93,7 +124,7 @@ def _get(registry: Registry, sitekey: str) -> Site:
 @json_option
 def site_show(sitekey: str, data_dir: Path, as_json: bool) -> None:
     """Show one site's settings."""
-    print_site(_get(open_registry(data_dir), sitekey), as_json)
+    print_site(_get(open_admin(data_dir), sitekey), as_json)
 
 
 @site.command("update")
@@ -104,6 +135,7 @@ def site_show(sitekey: str, data_dir: Path, as_json: bool) -> None:
 )
 @difficulty_options
 @rate_limit_options
+@risk_options
 @data_dir_option
 @json_option
 def site_update(
@@ -117,18 +149,19 @@ def site_update(
     rate_ip_per_min: int | None,
     rate_ip_burst: int | None,
     rate_site_per_min: int | None,
+    scoring: bool | None,
+    adaptive: bool | None,
+    max_wait_s: float | None,
     data_dir: Path,
     as_json: bool,
 ) -> None:
-    """Change a site's name, domains, difficulty, token lifetime or rate limits."""
-    registry = open_registry(data_dir)
-    current = _get(registry, sitekey)
+    """Change a site's name, domains, difficulty, token lifetime, rate limits or risk settings."""
+    admin = open_admin(data_dir)
+    current = _get(admin, sitekey)
     new_difficulty = None
     if difficulty or k or solution_hashes:
         new_difficulty = difficulty_from(difficulty, k, solution_hashes, current.difficulty)
-    updated = registry.update_site(
-        sitekey,
-        now_ms=SystemClock().now_ms(),
+    changes = SiteChanges(
         name=name,
         domains=domains_from(domains) if domains else None,
         difficulty=new_difficulty,
@@ -136,7 +169,14 @@ def site_update(
         rate_limits=rate_limits_from(
             rate_ip_per_min, rate_ip_burst, rate_site_per_min, current.rate_limits
         ),
+        risk=risk_from(scoring, adaptive, max_wait_s, current.risk),
     )
+    try:
+        updated = admin.update_site(cli_actor(), sitekey, changes)
+    except NotFound:
+        fail(f"no site with sitekey {sitekey}")
+    except AdminError as exc:
+        fail(exc.message)
     print_site(updated, as_json)
 
 
@@ -154,14 +194,10 @@ def site_update(
 @json_option
 def site_rotate(sitekey: str, overlap_s: int, data_dir: Path, as_json: bool) -> None:
     """Issue a new secret; the old one works for the overlap window."""
-    registry = open_registry(data_dir)
     try:
-        rotated: NewSecret = registry.rotate_secret(
-            sitekey, overlap_ms=overlap_s * 1000, now_ms=SystemClock().now_ms()
-        )
-    except SiteNotFound:
+        rotated: NewSecret = open_admin(data_dir).rotate_secret(cli_actor(), sitekey, overlap_s)
+    except NotFound:
         fail(f"no site with sitekey {sitekey}")
-        return
     if as_json:
         body = site_json(rotated.site, rotated.secret)
         body["old_secret_valid_for"] = overlap_s
@@ -178,7 +214,7 @@ def site_rotate(sitekey: str, overlap_s: int, data_dir: Path, as_json: bool) -> 
 def site_delete(sitekey: str, data_dir: Path, as_json: bool) -> None:
     """Delete a site; its tokens stop verifying at once."""
     try:
-        open_registry(data_dir).delete_site(sitekey)
-    except SiteNotFound:
+        open_admin(data_dir).delete_site(cli_actor(), sitekey)
+    except NotFound:
         fail(f"no site with sitekey {sitekey}")
     click.echo(json.dumps({"deleted": sitekey}) if as_json else f"deleted {sitekey}")

@@ -81,24 +81,30 @@ def adapt(
     normal one, both per second. The reason names every multiplier above 1 and adds
     "capped" when the wait limit cut the work it asked for.
     """
-    for name, value in (
-        ("site_rate", site_rate),
-        ("site_baseline", site_baseline),
-        ("max_expected_wait_s", max_expected_wait_s),
-        ("assumed_hash_rate", assumed_hash_rate),
-    ):
-        if not 0 <= value < float("inf"):  # also refuses NaN
-            raise ValueError(f"{name} must be a finite number >= 0")
+    if not (
+        0 <= site_rate < _INF
+        and 0 <= site_baseline < _INF
+        and 0 <= max_expected_wait_s < _INF
+        and 0 <= assumed_hash_rate < _INF
+    ):  # the comparisons also refuse NaN
+        raise ValueError(
+            "site_rate, site_baseline, max_expected_wait_s and assumed_hash_rate must be "
+            f"finite numbers >= 0 (got {site_rate}, {site_baseline}, {max_expected_wait_s}, "
+            f"{assumed_hash_rate})"
+        )
     load = load_factor(site_rate, site_baseline)
     risk = risk_factor(client_fraudscore)
-    reasons = [r for r, factor in ((SITE_LOAD, load), (CLIENT_RISK, risk)) if factor > 1]
-    if not reasons:
+    if load == 1 and risk == 1:
         return base, BASE
-
+    reasons = [r for r, factor in ((SITE_LOAD, load), (CLIENT_RISK, risk)) if factor > 1]
     wanted = round(min(float(MAX_SOLUTION_HASHES), base.solution_hashes * load * risk))
-    difficulty = Difficulty(base.k, max(base.solution_hashes, wanted))
-    if difficulty.expected_hashes > max_expected_wait_s * assumed_hash_rate:
-        cap = max_solution_hashes(base.k, max_expected_wait_s, assumed_hash_rate)
-        difficulty = Difficulty(base.k, max(base.solution_hashes, cap))
+    # expected_hashes is non-decreasing in solution_hashes, so comparing with the largest
+    # work within the wait (cached per site setting) is the same as comparing the waits.
+    cap = max_solution_hashes(base.k, max_expected_wait_s, assumed_hash_rate)
+    if wanted > cap:
+        wanted = cap
         reasons.append(CAPPED)
-    return difficulty, "+".join(reasons)
+    return Difficulty(base.k, max(base.solution_hashes, wanted)), "+".join(reasons)
+
+
+_INF = float("inf")

@@ -242,11 +242,20 @@ def split(signals: Signals) -> tuple[Signals, Signals]:
 def challenge_velocity_fraudscore(ip_challenges: int, subnet_challenges: int) -> int:
     """assess() of a client's challenge counts alone, as adaptive difficulty reads it.
 
-    Every challenge asks this, so counts under both thresholds (nearly every visitor)
-    answer 0 without building an assessment.
+    Every challenge asks this, and a flood asks it on every request, so it computes the
+    two factors of the noisy-OR directly instead of building Signals and an Assessment;
+    tests check it equals assess().
     """
-    ip, subnet = VELOCITY_WEIGHTS["ip_challenges"], VELOCITY_WEIGHTS["subnet_challenges"]
+    ip, subnet = _IP_CHALLENGES, _SUBNET_CHALLENGES
     if ip_challenges <= ip.threshold and subnet_challenges <= subnet.threshold:
         return 0
-    signals = Signals(ip_challenges=ip_challenges, subnet_challenges=subnet_challenges)
-    return assess(signals).fraudscore
+    clean = 1.0
+    for count, weight in ((ip_challenges, ip), (subnet_challenges, subnet)):
+        strength = velocity_strength(count, weight)
+        if strength > 0:
+            clean *= 1 - weight.points * strength / MAX_FRAUDSCORE
+    return min(MAX_FRAUDSCORE, max(0, math.floor(MAX_FRAUDSCORE * (1 - clean) + 0.5)))
+
+
+_IP_CHALLENGES = VELOCITY_WEIGHTS["ip_challenges"]
+_SUBNET_CHALLENGES = VELOCITY_WEIGHTS["subnet_challenges"]

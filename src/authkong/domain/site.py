@@ -48,6 +48,32 @@ class RateLimits:
             raise ValueError(f"the burst must be 1 to {MAX_RATE}")
 
 
+DEFAULT_MAX_WAIT_S = 10.0
+MAX_MAX_WAIT_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    """How a site weighs risk (docs/risk.md)."""
+
+    scoring: bool = True
+    """Count velocity and weigh every signal into the token's score. Off: no velocity is
+    counted for the site's visitors and every token carries score 1.0 (fraudscore 0)."""
+    adaptive: bool = True
+    """Raise the work with the site's load and the client's velocity (needs scoring)."""
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
+    """Adaptive difficulty never asks more than this many seconds of work from a slow
+    browser (Settings.assumed_hash_rate); the site's own preset is never cut."""
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.max_wait_s <= MAX_MAX_WAIT_S:
+            raise ValueError(f"the maximum wait must be 0.1 to {MAX_MAX_WAIT_S:g} seconds")
+
+    @property
+    def adapts(self) -> bool:
+        return self.scoring and self.adaptive
+
+
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOSTNAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 
@@ -70,6 +96,9 @@ class Site:
     secrets: tuple[SecretHash, ...]
     created_ms: int = 0
     rate_limits: RateLimits = RateLimits()
+    risk: RiskSettings = RiskSettings()
+    org_id: int | None = None
+    """The organization that owns the site; None for a site no organization has adopted."""
 
     def allows_hostname(self, hostname: str) -> bool:
         return any(domain_matches(pattern, hostname) for pattern in self.domains)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
     RateLimits,
+    RiskSettings,
     SecretHash,
     Site,
     hash_secret,
@@ -83,6 +84,11 @@ class Registry:
             raise SiteNotFound(sitekey)
         return found[0]
 
+    def sites_of(self, org_id: int | None) -> list[Site]:
+        """An organization's sites; with None, the ones no organization has adopted."""
+        with self.engine.connect() as conn:
+            return self._load(conn, None, org_id=org_id, by_org=True)
+
     # -- writes --------------------------------------------------------------------
 
     def create_site(
@@ -95,6 +101,8 @@ class Registry:
         now_ms: int,
         sitekey: str | None = None,
         rate_limits: RateLimits | None = None,
+        risk: RiskSettings | None = None,
+        org_id: int | None = None,
     ) -> NewSecret:
         sitekey = sitekey or new_sitekey()
         secret = new_secret()
@@ -112,6 +120,8 @@ class Registry:
                     created_ms=now_ms,
                     updated_ms=now_ms,
                     **_rate_columns(rate_limits or RateLimits()),
+                    **_risk_columns(risk or RiskSettings()),
+                    org_id=org_id,
                 )
             ).scalar_one()
             conn.execute(
@@ -132,6 +142,7 @@ class Registry:
         difficulty: Difficulty | None = None,
         token_lifetime: int | None = None,
         rate_limits: RateLimits | None = None,
+        risk: RiskSettings | None = None,
     ) -> Site:
         changes: dict[str, object] = {"updated_ms": now_ms}
         if name is not None:
@@ -145,6 +156,8 @@ class Registry:
             changes["token_lifetime"] = token_lifetime
         if rate_limits is not None:
             changes.update(_rate_columns(rate_limits))
+        if risk is not None:
+            changes.update(_risk_columns(risk))
         with self.engine.begin() as conn:
             done = conn.execute(update(sites).where(sites.c.sitekey == sitekey).values(**changes))
             if done.rowcount == 0:
@@ -176,6 +189,20 @@ class Registry:
             site = self._load(conn, sitekey)[0]
         return NewSecret(site=site, secret=secret)
 
+    def adopt_unassigned(self, conn: Connection, org_id: int, now_ms: int) -> list[str]:
+        """Give every site without an organization to `org_id`, inside the caller's
+        transaction (the first owner's setup); returns their sitekeys."""
+        adopted = list(
+            conn.execute(select(sites.c.sitekey).where(sites.c.org_id.is_(None))).scalars()
+        )
+        if adopted:
+            conn.execute(
+                update(sites)
+                .where(sites.c.org_id.is_(None))
+                .values(org_id=org_id, updated_ms=now_ms)
+            )
+        return adopted
+
     def delete_site(self, sitekey: str) -> None:
         with self.engine.begin() as conn:
             if conn.execute(delete(sites).where(sites.c.sitekey == sitekey)).rowcount == 0:
@@ -184,10 +211,16 @@ class Registry:
     # -- internals -----------------------------------------------------------------
 
     @staticmethod
-    def _load(conn: Connection, sitekey: str | None) -> list[Site]:
+    def _load(
+        conn: Connection, sitekey: str | None, *, org_id: int | None = None, by_org: bool = False
+    ) -> list[Site]:
         query = select(sites).order_by(sites.c.id)
         if sitekey is not None:
             query = query.where(sites.c.sitekey == sitekey)
+        if by_org:
+            query = query.where(
+                sites.c.org_id.is_(None) if org_id is None else sites.c.org_id == org_id
+            )
         rows = conn.execute(query).all()
         secret_rows = conn.execute(
             select(site_secrets).where(site_secrets.c.site_id.in_([r.id for r in rows]))
@@ -211,6 +244,12 @@ class Registry:
                     ip_burst=r.rate_ip_burst,
                     site_per_min=r.rate_site_per_min,
                 ),
+                risk=RiskSettings(
+                    scoring=bool(r.risk_scoring),
+                    adaptive=bool(r.risk_adaptive),
+                    max_wait_s=r.risk_max_wait_ms / 1000,
+                ),
+                org_id=r.org_id,
             )
             for r in rows
         ]
@@ -221,6 +260,14 @@ def _rate_columns(limits: RateLimits) -> dict[str, int]:
         "rate_ip_per_min": limits.ip_per_min,
         "rate_ip_burst": limits.ip_burst,
         "rate_site_per_min": limits.site_per_min,
+    }
+
+
+def _risk_columns(risk: RiskSettings) -> dict[str, object]:
+    return {
+        "risk_scoring": risk.scoring,
+        "risk_adaptive": risk.adaptive,
+        "risk_max_wait_ms": round(risk.max_wait_s * 1000),
     }
 
 

@@ -1,0 +1,134 @@
+"""The dashboard's browser-facing protections: cookies, CSRF tokens and response headers.
+
+Sessions live in a `__Host-` cookie (Secure, HttpOnly, SameSite=Strict, Path=/), so no
+other host or path can set or read it. Plain http is refused except to localhost, where a
+cookie without the prefix and without Secure lets operators try AuthKong without TLS.
+
+CSRF: every form carries `csrf_token`. Behind a session it is an HMAC of the session
+token's digest (a synchronizer token that needs no server-side storage); before there is
+a session (setup, login, invitation) it is an HMAC of a random pre-session cookie's value
+(a signed double submit). The HMAC key lives in the data dir, so every worker agrees.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+KEY_FILE = "dashboard.key"
+SESSION_COOKIE = "authkong_session"
+PRESESSION_COOKIE = "authkong_presession"
+HOST_PREFIX = "__Host-"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+CSRF_FIELD = "csrf_token"
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def load_or_create_key(data_dir: Path) -> bytes:
+    """The CSRF HMAC key: 32 random bytes in data_dir/dashboard.key (mode 0600)."""
+    path = data_dir / KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # atomic; another worker may have won the race
+        except FileExistsError:
+            return path.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key
+
+
+def is_secure(request: Request) -> bool:
+    """https as the client sees it (uvicorn applies X-Forwarded-Proto from trusted proxies)."""
+    return request.url.scheme == "https"
+
+
+def is_local_http(request: Request) -> bool:
+    return not is_secure(request) and (request.url.hostname or "").lower() in LOCAL_HOSTS
+
+
+def cookie_name(request: Request, base: str) -> str:
+    return HOST_PREFIX + base if is_secure(request) else base
+
+
+def set_cookie(request: Request, response: Response, base: str, value: str) -> None:
+    response.set_cookie(
+        cookie_name(request, base),
+        value,
+        path="/",
+        secure=is_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_cookie(request: Request, response: Response, base: str) -> None:
+    response.delete_cookie(
+        cookie_name(request, base),
+        path="/",
+        secure=is_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def read_cookie(request: Request, base: str) -> str | None:
+    return request.cookies.get(cookie_name(request, base)) or None
+
+
+def _mac(key: bytes, purpose: bytes, value: str) -> str:
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+    return hmac.new(key, purpose + b"\0" + digest, hashlib.sha256).hexdigest()
+
+
+def session_csrf(key: bytes, session_token: str) -> str:
+    """The synchronizer token for a session: an HMAC of the session token's SHA-256."""
+    return _mac(key, b"session", session_token)
+
+
+def presession_csrf(key: bytes, presession: str) -> str:
+    return _mac(key, b"presession", presession)
+
+
+def new_presession() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str, given: object) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(
+        expected.encode("ascii"), given.encode("utf-8", "surrogatepass")
+    )
+
+
+def same_origin(request: Request) -> bool:
+    """False only when an Origin header names another origin (or is "null")."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return origin.lower() == own.lower()

@@ -1,0 +1,399 @@
+"""Accounts through the admin service: passwords, login and its throttling, sessions,
+members, roles and invitations, on the real registry and ephemeral store."""
+
+# The fixtures imported from tests/admin_support.py are parameters of the tests below.
+# ruff: noqa: F811
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
+
+from authkong.admin import passwords
+from authkong.admin.model import (
+    BadCredentials,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Role,
+    Scope,
+    Throttled,
+)
+from authkong.admin.service import AdminService
+from authkong.api.services import Services
+from authkong.config import Settings
+from authkong.domain.clock import FakeClock
+from authkong.storage.tables import sessions, users
+from tests.admin_support import PASSWORD, Org, admin, call, login_actor, org_a  # noqa: F401
+from tests.test_admin_service import db_bytes
+
+Call = Callable[..., Any]
+_PHC = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
+
+
+def stored_hash(services: Services, email: str) -> str:
+    with services.registry.engine.connect() as conn:
+        found: str = conn.execute(
+            select(users.c.password_hash).where(users.c.email == email)
+        ).scalar_one()
+    return found
+
+
+# -- passwords -------------------------------------------------------------------------
+
+
+def test_password_hash_is_argon2id_at_owasp_parameters(org_a: Org, services: Services) -> None:
+    """The stored PHC string says Argon2id with m >= 19456 KiB, t >= 2, p >= 1."""
+    match = _PHC.match(stored_hash(services, "owner@a.test"))
+    assert match is not None
+    memory, time, lanes = (int(g) for g in match.groups())
+    assert memory >= 19_456 and time >= 2 and lanes >= 1
+    assert PASSWORD not in stored_hash(services, "owner@a.test")
+
+
+def test_weaker_hash_is_upgraded_at_login(
+    admin: AdminService, call: Call, org_a: Org, services: Services
+) -> None:
+    """A hash made with weaker parameters still logs in, and is replaced by today's."""
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with services.registry.engine.begin() as conn:
+        conn.execute(
+            update(users).where(users.c.email == "owner@a.test").values(password_hash=weak)
+        )
+    call(admin.login, "owner@a.test", PASSWORD, "192.0.2.1")
+    match = _PHC.match(stored_hash(services, "owner@a.test"))
+    assert match is not None and int(match.group(1)) == passwords.MEMORY_KIB
+
+
+def test_unknown_account_verifies_against_a_dummy_hash() -> None:
+    """With no stored hash the password is still checked (against a dummy), never accepted."""
+    assert passwords.verify_password_sync(None, "") == passwords.Checked(ok=False)
+    assert passwords.verify_password_sync(None, PASSWORD) == passwords.Checked(ok=False)
+    real = passwords.hash_password_sync(PASSWORD)
+    assert passwords.verify_password_sync(real, PASSWORD).ok
+    assert not passwords.verify_password_sync("not a hash", PASSWORD).ok
+
+
+@pytest.mark.parametrize("bad", ["short", "", "x" * 1025])
+def test_new_passwords_need_a_sensible_length(admin: AdminService, call: Call, bad: str) -> None:
+    """Setup refuses a password under 8 or over 1024 characters, naming the field."""
+    with pytest.raises(Invalid) as raised:
+        call(admin.create_first_owner, "a@example.com", bad, "Org", "192.0.2.1")
+    assert raised.value.field == "password"
+    assert admin.needs_setup()
+
+
+@pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b@c", "a b@example.com", "a@-bad-.com"])
+def test_emails_are_validated(admin: AdminService, call: Call, bad: str) -> None:
+    """A malformed email is Invalid(field="email")."""
+    with pytest.raises(Invalid) as raised:
+        call(admin.create_first_owner, bad, PASSWORD, "Org", "192.0.2.1")
+    assert raised.value.field == "email"
+
+
+# -- login -----------------------------------------------------------------------------
+
+
+def test_login_normalises_email_and_starts_a_session(
+    admin: AdminService, call: Call, org_a: Org, services: Services, settings: Settings
+) -> None:
+    """Login with the email in any case gives a session; only its digest is stored."""
+    grant = call(admin.login, "  OWNER@A.test ", PASSWORD, "192.0.2.3")
+    assert (grant.user.email, grant.org.name, grant.role) == ("owner@a.test", "Org A", Role.OWNER)
+    found = admin.session_actor(grant.token, "192.0.2.3")
+    assert found is not None
+    user, actor = found
+    assert (user.email, actor.label, actor.role) == (
+        "owner@a.test",
+        "user:owner@a.test",
+        Role.OWNER,
+    )
+    assert actor.scopes == frozenset(Scope)
+    assert grant.token.encode() not in db_bytes(settings)
+    assert grant.token not in repr(grant)
+
+
+def test_wrong_password_and_unknown_email_fail_alike(
+    admin: AdminService, call: Call, org_a: Org
+) -> None:
+    """A wrong password, an unknown email and a malformed one all raise the same error."""
+    errors = []
+    for email, password in (
+        ("owner@a.test", "wrong password"),
+        ("nobody@a.test", PASSWORD),
+        ("not an email", PASSWORD),
+    ):
+        with pytest.raises(BadCredentials) as raised:
+            call(admin.login, email, password, "192.0.2.4")
+        errors.append((type(raised.value), raised.value.code, raised.value.message))
+    assert len(set(errors)) == 1
+    failed = [e for e in admin.audit_log(org_a.owner) if e.action == "login.failed"]
+    assert [(e.target, e.ip) for e in failed] == [("owner@a.test", "192.0.2.4")]
+    assert "wrong password" not in repr(failed)
+
+
+def test_login_throttles_per_account_and_releases(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """Five tries at one account (from any IPs), then one a minute; Retry-After says so."""
+    call(admin.add_member, org_a.owner, "ann@a.test", Role.ADMIN, PASSWORD)
+    for i in range(5):
+        with pytest.raises(BadCredentials):
+            call(admin.login, "ann@a.test", "wrong password", f"198.51.100.{i}")
+    with pytest.raises(Throttled) as raised:
+        call(admin.login, "ann@a.test", PASSWORD, "198.51.100.77")
+    assert raised.value.retry_after_s == 60
+    assert raised.value.status == 429
+    clock.advance(59)
+    with pytest.raises(Throttled) as raised:
+        call(admin.login, "ann@a.test", PASSWORD, "198.51.100.78")
+    assert raised.value.retry_after_s == 1
+    clock.advance(1)
+    call(admin.login, "ann@a.test", PASSWORD, "198.51.100.79")
+    # Another account is not affected.
+    with pytest.raises(BadCredentials):
+        call(admin.login, "someone@a.test", "x", "198.51.100.80")
+
+
+def test_unknown_accounts_are_throttled_too(admin: AdminService, call: Call) -> None:
+    """An email nobody has is throttled like a real one: the limit reveals nothing."""
+    for i in range(5):
+        with pytest.raises(BadCredentials):
+            call(admin.login, "ghost@example.com", "guess", f"198.51.100.{i}")
+    with pytest.raises(Throttled):
+        call(admin.login, "Ghost@Example.com", "guess", "198.51.100.99")
+
+
+def test_login_throttles_per_ip_and_releases(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """Twenty tries from one IP at many accounts, then ten a minute; an IPv6 /64 is one IP."""
+    for i in range(20):
+        with pytest.raises(BadCredentials):
+            call(admin.login, f"user{i}@a.test", "guess", f"2001:db8::{i + 1}")
+    with pytest.raises(Throttled) as raised:
+        call(admin.login, "owner@a.test", PASSWORD, "2001:db8::ffff")
+    assert raised.value.retry_after_s == 6
+    call(admin.login, "owner@a.test", PASSWORD, "2001:db8:1::1")  # another /64
+    clock.advance(6)
+    call(admin.login, "owner@a.test", PASSWORD, "2001:db8::ffff")
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def test_session_idles_out_and_use_extends_it(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """A session lives 12 h from its last use (recorded every 5 minutes at most)."""
+    grant = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.5")
+    clock.advance(11 * 3600)
+    assert admin.session_actor(grant.token, "") is not None  # refreshes seen and expiry
+    clock.advance(11 * 3600)
+    assert admin.session_actor(grant.token, "") is not None
+    clock.advance(12 * 3600)
+    assert admin.session_actor(grant.token, "") is None
+
+
+def test_session_writes_are_rare(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock, services: Services
+) -> None:
+    """Using a session within five minutes of its last recorded use writes nothing."""
+    grant = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.5")
+    start = clock.now_ms()
+    clock.advance(240)
+    admin.session_actor(grant.token, "")
+    with services.registry.engine.connect() as conn:
+        assert set(conn.execute(select(sessions.c.seen_ms)).scalars()) == {start}
+
+
+def test_logout_ends_the_session(admin: AdminService, call: Call, org_a: Org) -> None:
+    """After logout the cookie value is no session; the audit log says who left."""
+    grant = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.6")
+    admin.logout(grant.token)
+    assert admin.session_actor(grant.token, "") is None
+    assert admin.audit_log(org_a.owner)[0].action == "logout"
+    admin.logout(grant.token)  # twice is harmless
+    assert admin.session_actor("made-up", "") is None
+
+
+def test_change_password_ends_other_sessions(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """The new password works, the old one not, and only the asking session survives."""
+    here = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.7")
+    elsewhere = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.8")
+    found = admin.session_actor(here.token, "192.0.2.7")
+    assert found is not None
+    actor = found[1]
+    with pytest.raises(Invalid) as raised:
+        call(admin.change_password, actor, "not it", "a new password")
+    assert raised.value.field == "current_password"
+    with pytest.raises(Invalid) as raised:
+        call(admin.change_password, actor, PASSWORD, "short")
+    assert raised.value.field == "new_password"
+    call(partial(admin.change_password, keep_session=here.token), actor, PASSWORD, "new password!")
+    clock.advance(120)  # the account's login bucket was spent by the steps above
+    assert admin.session_actor(here.token, "") is not None
+    assert admin.session_actor(elsewhere.token, "") is None
+    with pytest.raises(BadCredentials):
+        call(admin.login, "owner@a.test", PASSWORD, "192.0.2.9")
+    call(admin.login, "owner@a.test", "new password!", "192.0.2.9")
+    assert any(e.action == "password.change" for e in admin.audit_log(org_a.owner))
+
+
+def test_api_token_has_no_password(admin: AdminService, call: Call, org_a: Org) -> None:
+    """An API token's actor cannot change a password (it has none)."""
+    _, value = admin.create_api_token(org_a.owner, "t", frozenset(Scope), None)
+    actor = admin.token_actor(value, "")
+    assert actor is not None
+    with pytest.raises(Forbidden):
+        call(admin.change_password, actor, PASSWORD, "whatever else")
+
+
+# -- members and roles -----------------------------------------------------------------
+
+
+def test_add_member_existing_or_new(admin: AdminService, call: Call, org_a: Org) -> None:
+    """A new user needs a password; an existing one joins by email; twice is Conflict."""
+    owner = org_a.owner
+    with pytest.raises(Invalid) as raised:
+        call(admin.add_member, owner, "new@a.test", Role.VIEWER, None)
+    assert raised.value.field == "password"
+    added = call(admin.add_member, owner, "New@A.test", Role.VIEWER, PASSWORD)
+    assert (added.email, added.role) == ("new@a.test", Role.VIEWER)
+    with pytest.raises(Conflict):
+        call(admin.add_member, owner, "new@a.test", Role.ADMIN, None)
+    emails = [(m.email, m.role) for m in admin.members(owner)]
+    assert emails == [("owner@a.test", Role.OWNER), ("new@a.test", Role.VIEWER)]
+
+
+def test_only_owners_make_owners(admin: AdminService, call: Call, org_a: Org) -> None:
+    """An admin manages admins and viewers but cannot make, demote or remove an owner."""
+    boss = org_a.member("admin@a.test", Role.ADMIN)
+    viewer = org_a.member("viewer@a.test", Role.VIEWER)
+    viewer_id = viewer.user_id
+    assert viewer_id is not None and org_a.owner.user_id is not None
+    assert admin.set_role(boss, viewer_id, Role.ADMIN).role is Role.ADMIN
+    with pytest.raises(Forbidden):
+        admin.set_role(boss, viewer_id, Role.OWNER)
+    with pytest.raises(Forbidden):
+        admin.set_role(boss, org_a.owner.user_id, Role.ADMIN)
+    with pytest.raises(Forbidden):
+        admin.remove_member(boss, org_a.owner.user_id)
+    with pytest.raises(Forbidden):
+        admin.invite(boss, "x@a.test", Role.OWNER)
+    with pytest.raises(Forbidden):
+        call(admin.add_member, boss, "y@a.test", Role.OWNER, PASSWORD)
+    assert admin.set_role(org_a.owner, viewer_id, Role.OWNER).role is Role.OWNER
+    # Roles are read on every request: the promoted member's session has the new role.
+    found = admin.session_actor(
+        call(admin.login, "viewer@a.test", PASSWORD, "192.0.2.10").token, ""
+    )
+    assert found is not None and found[1].role is Role.OWNER
+
+
+def test_viewer_cannot_manage_members(admin: AdminService, call: Call, org_a: Org) -> None:
+    """A viewer lists members but cannot invite, add, change or remove anyone."""
+    viewer = org_a.member("viewer@a.test", Role.VIEWER)
+    assert len(admin.members(viewer)) == 2
+    assert org_a.owner.user_id is not None
+    with pytest.raises(Forbidden):
+        admin.invite(viewer, "x@a.test", Role.VIEWER)
+    with pytest.raises(Forbidden):
+        admin.set_role(viewer, org_a.owner.user_id, Role.VIEWER)
+    with pytest.raises(Forbidden):
+        admin.remove_member(viewer, org_a.owner.user_id)
+    with pytest.raises(Forbidden):
+        admin.api_tokens(viewer)
+
+
+def test_last_owner_stays(admin: AdminService, call: Call, org_a: Org) -> None:
+    """The last owner can be neither demoted nor removed; with a second owner, they can."""
+    owner_id = org_a.owner.user_id
+    assert owner_id is not None
+    with pytest.raises(Conflict):
+        admin.set_role(org_a.owner, owner_id, Role.ADMIN)
+    with pytest.raises(Conflict):
+        admin.remove_member(org_a.owner, owner_id)
+    assert admin.members(org_a.owner)[0].role is Role.OWNER
+    second = org_a.member("second@a.test", Role.OWNER)
+    assert admin.set_role(second, owner_id, Role.ADMIN).role is Role.ADMIN
+    assert second.user_id is not None
+    with pytest.raises(Conflict):
+        admin.remove_member(second, second.user_id)
+
+
+def test_removed_member_loses_access(admin: AdminService, call: Call, org_a: Org) -> None:
+    """Removing a member ends their sessions and logs it; they cannot log in to the org."""
+    grant = call(admin.add_member, org_a.owner, "gone@a.test", Role.ADMIN, PASSWORD)
+    session = call(admin.login, "gone@a.test", PASSWORD, "192.0.2.11")
+    admin.remove_member(org_a.owner, grant.user_id)
+    assert admin.session_actor(session.token, "") is None
+    with pytest.raises(Forbidden):
+        call(admin.login, "gone@a.test", PASSWORD, "192.0.2.11")
+    with pytest.raises(NotFound):
+        admin.remove_member(org_a.owner, grant.user_id)
+    actions = [(e.action, e.target) for e in admin.audit_log(org_a.owner)]
+    assert ("member.remove", "gone@a.test") in actions
+
+
+def test_members_of_other_orgs_are_not_found(admin: AdminService, call: Call, org_a: Org) -> None:
+    """Changing the role of a user id outside the organization is NotFound."""
+    call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
+    outsider = login_actor(admin, call, "owner@b.test", ip="192.0.2.12")
+    assert outsider.user_id is not None
+    with pytest.raises(NotFound):
+        admin.set_role(org_a.owner, outsider.user_id, Role.VIEWER)
+    assert [m.email for m in admin.members(outsider)] == ["owner@b.test"]
+
+
+# -- invitations -----------------------------------------------------------------------
+
+
+def test_invitation_is_single_use(admin: AdminService, call: Call, org_a: Org) -> None:
+    """An invitation makes the account and its session once; the link then stops working."""
+    invitation = admin.invite(org_a.owner, "Guest@A.test", Role.VIEWER)
+    assert invitation.email == "guest@a.test"
+    assert admin.invitation(invitation.token) == ("guest@a.test", Role.VIEWER)
+    grant = call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.13")
+    assert (grant.user.email, grant.org.name, grant.role) == ("guest@a.test", "Org A", Role.VIEWER)
+    assert admin.session_actor(grant.token, "") is not None
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.13")
+    assert admin.invitation(invitation.token) is None
+    actions = [(e.actor, e.action) for e in admin.audit_log(org_a.owner)]
+    assert ("user:guest@a.test", "member.join") in actions
+    assert ("user:owner@a.test", "member.invite") in actions
+
+
+def test_invitation_expires(admin: AdminService, call: Call, org_a: Org, clock: FakeClock) -> None:
+    """An invitation not taken within seven days no longer works."""
+    invitation = admin.invite(org_a.owner, "late@a.test", Role.VIEWER)
+    assert invitation.expires_ms == clock.now_ms() + 7 * 86_400_000
+    clock.advance(7 * 86_400)
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.14")
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, "made-up", PASSWORD, "192.0.2.14")
+
+
+def test_invitation_for_existing_user_needs_their_password(
+    admin: AdminService, call: Call, org_a: Org
+) -> None:
+    """Someone with an account joins another organization by proving their password."""
+    call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
+    invitation = admin.invite(org_a.owner, "owner@b.test", Role.ADMIN)
+    with pytest.raises(BadCredentials):
+        call(admin.accept_invitation, invitation.token, "not my password", "192.0.2.15")
+    grant = call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.15")
+    assert (grant.org.name, grant.role) == ("Org A", Role.ADMIN)
+    orgs = [(o.name, r) for o, r in admin.organizations_of(grant.user.id)]
+    assert orgs == [("Org A", Role.ADMIN), ("Org B", Role.OWNER)]
+    with pytest.raises(Conflict):
+        admin.invite(org_a.owner, "owner@b.test", Role.VIEWER)
