@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from authkong.app import create_app
@@ -153,3 +155,12 @@ def test_a_site_can_keep_its_work_fixed(
     site = make_site(registry, clock.now_ms(), rate_limits=RateLimits(ip_per_min=0), risk=risk)
     last = flood(adaptive, site, "198.51.100.6", 200)
     assert (last["expected_hashes"], last["reason"]) == (CHEAP.expected_hashes, "base")
+
+
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 25_000)), max_size=40))
+def test_sliding_hit_and_count_agree(steps: list[tuple[str, int]]) -> None:
+    """hit() rolls windows by its own copy of the rule; count() right after agrees with it."""
+    counts, now = SlidingCounts(window_s=10), 0
+    for key, step_ms in steps:
+        now += step_ms
+        assert counts.hit(key, now) == pytest.approx(counts.count(key, now))
