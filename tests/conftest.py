@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.resolver
+import email_validator
 import pytest
 from starlette.testclient import TestClient
 
@@ -10,6 +12,7 @@ from authkong.api.services import Services
 from authkong.app import create_app
 from authkong.config import Settings
 from authkong.domain.clock import FakeClock
+from authkong.lookup import email as email_module
 from authkong.storage.registry import NewSecret
 from tests.support import make_site
 from tests.widget_support import browser, widget_server  # noqa: F401  (shared fixtures)
@@ -45,3 +48,25 @@ def services(client: TestClient) -> Services:
 def site(services: Services, clock: FakeClock) -> NewSecret:
     """A site for example.com and *.example.org with cheap difficulty; `.secret` is its secret."""
     return make_site(services.registry, clock.now_ms())
+
+
+class _NoSuchDomain:
+    """dnspython's resolver answering NXDOMAIN for every name: tests have no network."""
+
+    def resolve(self, *_args: object, **_kwargs: object) -> object:
+        raise dns.resolver.NXDOMAIN
+
+
+@pytest.fixture
+def nxdomain_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Every email DNS check meets NXDOMAIN; yields the timeouts resolvers were built with."""
+    timeouts: list[int] = []
+
+    def resolver(*, timeout: int) -> _NoSuchDomain:
+        timeouts.append(timeout)
+        return _NoSuchDomain()
+
+    monkeypatch.setattr(email_validator, "caching_resolver", resolver)
+    email_module._resolver.cache_clear()
+    yield timeouts
+    email_module._resolver.cache_clear()

@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 
 from authkong.admin import passwords
 from authkong.admin.model import (
+    READ_SCOPES,
+    Actor,
     BadCredentials,
     Conflict,
     Forbidden,
@@ -23,6 +25,7 @@ from authkong.admin.model import (
     Role,
     Scope,
     Throttled,
+    Unauthenticated,
 )
 from authkong.admin.service import AdminService
 from authkong.api.services import Services
@@ -383,17 +386,193 @@ def test_invitation_expires(admin: AdminService, call: Call, org_a: Org, clock: 
         call(admin.accept_invitation, "made-up", PASSWORD, "192.0.2.14")
 
 
-def test_invitation_for_existing_user_needs_their_password(
-    admin: AdminService, call: Call, org_a: Org
+def test_invitation_for_an_existing_account_is_joined_logged_in(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
 ) -> None:
-    """Someone with an account joins another organization by proving their password."""
+    """An existing account joins only from its own session; the link and a password never do."""
     call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
     invitation = admin.invite(org_a.owner, "owner@b.test", Role.ADMIN)
-    with pytest.raises(BadCredentials):
-        call(admin.accept_invitation, invitation.token, "not my password", "192.0.2.15")
-    grant = call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.15")
-    assert (grant.org.name, grant.role) == ("Org A", Role.ADMIN)
+    for password in (PASSWORD, "someone else's pass"):
+        with pytest.raises(Conflict):
+            call(admin.accept_invitation, invitation.token, password, "192.0.2.15")
+    with pytest.raises(Unauthenticated):
+        admin.join_invitation(invitation.token, "", "192.0.2.15")
+    stranger = call(admin.login, "owner@a.test", PASSWORD, "192.0.2.15")
+    with pytest.raises(Forbidden):
+        admin.join_invitation(invitation.token, stranger.token, "192.0.2.15")
+    grant = call(admin.login, "owner@b.test", PASSWORD, "192.0.2.15")
+    clock.advance(60)
+    joined = admin.join_invitation(invitation.token, grant.token, "192.0.2.15")
+    assert joined.name == "Org A"
+    found = admin.session_actor(grant.token, "")
+    assert found is not None and found[1].role is Role.ADMIN  # the session moved to Org A
     orgs = [(o.name, r) for o, r in admin.organizations_of(grant.user.id)]
-    assert orgs == [("Org A", Role.ADMIN), ("Org B", Role.OWNER)]
+    assert orgs == [("Org B", Role.OWNER), ("Org A", Role.ADMIN)]  # the order joined in
+    with pytest.raises(NotFound):
+        admin.join_invitation(invitation.token, grant.token, "192.0.2.15")
     with pytest.raises(Conflict):
         admin.invite(org_a.owner, "owner@b.test", Role.VIEWER)
+
+
+def test_invitation_answers_alike_whether_or_not_the_email_has_an_account(
+    admin: AdminService, call: Call, org_a: Org
+) -> None:
+    """A weak password gets the same invalid_input for a known and an unknown email (no probe)."""
+    call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
+    known = admin.invite(org_a.owner, "owner@b.test", Role.VIEWER)
+    new = admin.invite(org_a.owner, "nobody@x.test", Role.VIEWER)
+    answers = []
+    for invitation in (known, new):
+        with pytest.raises(Invalid) as caught:
+            call(admin.accept_invitation, invitation.token, "x", "9.9.9.9")
+        answers.append((caught.value.status, caught.value.message, caught.value.field))
+    assert answers[0] == answers[1]
+
+
+def _scoped(admin: AdminService, org: Org, *scopes: Scope) -> Actor:
+    _, value = admin.create_api_token(org.owner, "scoped", frozenset(scopes), None)
+    actor = admin.token_actor(value, "192.0.2.30")
+    assert actor is not None
+    return actor
+
+
+def test_members_write_cannot_grant_a_role_beyond_its_own_scopes(
+    admin: AdminService, call: Call, org_a: Org
+) -> None:
+    """A members:write token cannot make, invite, promote, demote or remove an admin."""
+    weak = _scoped(admin, org_a, Scope.MEMBERS_WRITE, *READ_SCOPES)
+    for role in (Role.ADMIN, Role.OWNER):
+        with pytest.raises(Forbidden):
+            call(admin.add_member, weak, "mallory@evil.test", role, PASSWORD)
+        with pytest.raises(Forbidden):
+            admin.invite(weak, "mallory@evil.test", role)
+    assert admin.invitations(org_a.owner) == []
+    viewer = call(admin.add_member, weak, "v@a.test", Role.VIEWER, PASSWORD)  # within its scopes
+    with pytest.raises(Forbidden):
+        admin.set_role(weak, viewer.user_id, Role.ADMIN)
+    boss = call(admin.add_member, org_a.owner, "boss@a.test", Role.ADMIN, PASSWORD)
+    with pytest.raises(Forbidden):
+        admin.set_role(weak, boss.user_id, Role.VIEWER)
+    with pytest.raises(Forbidden):
+        admin.remove_member(weak, boss.user_id)
+    bare = _scoped(admin, org_a, Scope.MEMBERS_WRITE)
+    with pytest.raises(Forbidden):  # even a viewer holds read scopes this token lacks
+        call(admin.add_member, bare, "v2@a.test", Role.VIEWER, PASSWORD)
+    roles = {m.email: m.role for m in admin.members(org_a.owner)}
+    assert roles == {"owner@a.test": Role.OWNER, "v@a.test": Role.VIEWER, "boss@a.test": Role.ADMIN}
+
+
+def test_add_member_makes_new_accounts_only(admin: AdminService, call: Call, org_a: Org) -> None:
+    """An email with an account anywhere is Conflict, and its owner's login stays in their org."""
+    call(admin.create_user, "victim@b.test", PASSWORD, "Org B", Role.OWNER)
+    with pytest.raises(Conflict) as caught:
+        call(admin.add_member, org_a.owner, "victim@b.test", Role.VIEWER, None)
+    assert "invitation" in caught.value.message
+    with pytest.raises(Invalid):  # a new email still needs a password
+        call(admin.add_member, org_a.owner, "nobody@x.test", Role.VIEWER, None)
+    assert [m.email for m in admin.members(org_a.owner)] == ["owner@a.test"]
+    grant = call(admin.login, "victim@b.test", PASSWORD, "192.0.2.31")
+    assert (grant.org.name, grant.role) == ("Org B", Role.OWNER)
+
+
+def test_login_opens_the_last_used_org_and_switching_is_audited(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """A member of two orgs lands in the one joined first, then where they last worked."""
+    call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
+    invitation = admin.invite(org_a.owner, "owner@b.test", Role.VIEWER)
+    first = call(admin.login, "owner@b.test", PASSWORD, "192.0.2.32")
+    assert first.org.name == "Org B"
+    clock.advance(60)
+    a_id = admin.join_invitation(invitation.token, first.token, "192.0.2.32").id
+    admin.logout(first.token)
+    grant = call(admin.login, "owner@b.test", PASSWORD, "192.0.2.32")
+    assert (grant.org.id, grant.role) == (a_id, Role.VIEWER)
+    assert admin.switch_org(grant.token, first.org.id, "192.0.2.33").name == "Org B"
+    found = admin.session_actor(grant.token, "")
+    assert found is not None and (found[1].org_id, found[1].role) == (first.org.id, Role.OWNER)
+    assert call(admin.login, "owner@b.test", PASSWORD, "192.0.2.32").org.name == "Org B"
+    with pytest.raises(NotFound):
+        admin.switch_org(grant.token, a_id + 1000, "192.0.2.33")
+    with pytest.raises(Unauthenticated):
+        admin.switch_org("forged", a_id, "192.0.2.33")
+    assert admin.switch_org(grant.token, a_id, "192.0.2.34").name == "Org A"
+    entries = [(e.action, e.target, e.ip) for e in admin.audit_log(org_a.owner)]
+    assert ("org.switch", "Org A", "192.0.2.34") in entries
+
+
+# -- listing and revoking invitations --------------------------------------------------
+
+
+def test_invitations_are_listed_and_revoked(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """Pending, unexpired invitations are listed; a revoked one's link stops working."""
+    old = admin.invite(org_a.owner, "old@a.test", Role.VIEWER)
+    clock.advance(7 * 86_400)
+    pending = admin.invite(org_a.owner, "new@a.test", Role.ADMIN)
+    used = admin.invite(org_a.owner, "used@a.test", Role.VIEWER)
+    call(admin.accept_invitation, used.token, PASSWORD, "192.0.2.40")
+    listed = admin.invitations(org_a.owner)
+    assert [(i.email, i.role, i.invited_by) for i in listed] == [
+        ("new@a.test", Role.ADMIN, "owner@a.test")
+    ]
+    viewer = login_actor(admin, call, "used@a.test")
+    assert admin.invitations(viewer) == listed  # members:read
+    with pytest.raises(Forbidden):
+        admin.revoke_invitation(viewer, listed[0].id)
+    admin.revoke_invitation(org_a.owner, listed[0].id)
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, pending.token, PASSWORD, "192.0.2.40")
+    with pytest.raises(NotFound):
+        admin.revoke_invitation(org_a.owner, listed[0].id)
+    assert admin.invitation(old.token) is None and admin.invitations(org_a.owner) == []
+    entries = [(e.action, e.target) for e in admin.audit_log(org_a.owner)]
+    assert ("invitation.revoke", "new@a.test") in entries
+
+
+def test_other_orgs_invitations_are_not_found(admin: AdminService, call: Call, org_a: Org) -> None:
+    """Another organization's invitation id cannot be listed or revoked."""
+    call(admin.create_user, "owner@b.test", PASSWORD, "Org B", Role.OWNER)
+    outsider = login_actor(admin, call, "owner@b.test", ip="192.0.2.41")
+    admin.invite(org_a.owner, "x@a.test", Role.VIEWER)
+    theirs = admin.invitations(org_a.owner)[0]
+    assert admin.invitations(outsider) == []
+    with pytest.raises(NotFound):
+        admin.revoke_invitation(outsider, theirs.id)
+    assert admin.invitations(org_a.owner) == [theirs]
+
+
+@pytest.mark.parametrize("how", ["remove", "demote"])
+def test_removing_or_demoting_an_inviter_revokes_their_invitations(
+    admin: AdminService, call: Call, org_a: Org, how: str
+) -> None:
+    """A removed or demoted admin's pending invitations stop working; others' stay."""
+    rogue = org_a.member("rogue@a.test", Role.ADMIN)
+    assert rogue.user_id is not None
+    theirs = admin.invite(rogue, "rogue2@x.test", Role.ADMIN)
+    kept = admin.invite(org_a.owner, "friend@x.test", Role.VIEWER)
+    if how == "remove":
+        admin.remove_member(org_a.owner, rogue.user_id)
+    else:
+        admin.set_role(org_a.owner, rogue.user_id, Role.VIEWER)
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, theirs.token, PASSWORD, "192.0.2.42")
+    assert [i.email for i in admin.invitations(org_a.owner)] == ["friend@x.test"]
+    assert call(admin.accept_invitation, kept.token, PASSWORD, "192.0.2.42").role is Role.VIEWER
+    detail = next(e.detail for e in admin.audit_log(org_a.owner) if e.target == "rogue@a.test")
+    assert detail["revoked_invitations"] == 1
+
+
+def test_acceptance_rechecks_that_the_inviter_may_still_grant_the_role(
+    admin: AdminService, call: Call, org_a: Org
+) -> None:
+    """An invitation whose maker lost the right to grant its role (however) no longer works."""
+    inviter = org_a.member("inviter@a.test", Role.ADMIN)
+    assert inviter.user_id is not None
+    invitation = admin.invite(inviter, "late@x.test", Role.ADMIN)
+    # Demoted around the service (which would have revoked the invitation itself).
+    admin.accounts.change_role(inviter.org_id, inviter.user_id, Role.VIEWER, was_owner=False)
+    with pytest.raises(NotFound):
+        call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.43")
+    assert admin.accounts.user_by_email("late@x.test") is None

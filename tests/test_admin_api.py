@@ -432,7 +432,7 @@ def test_openapi_document_describes_every_route(client: TestClient) -> None:
     error = doc["components"]["schemas"]["ErrorBody"]
     assert {"error_code", "message"} <= set(error["required"])
     routes = [(r.path, m.lower()) for r in router.routes for m in r.methods]  # type: ignore[attr-defined]
-    assert len(routes) == 19
+    assert len(routes) == 21
     for path, method in routes:
         operation = doc["paths"][path][method]
         scopes = operation["x-required-scopes"]

@@ -104,6 +104,23 @@ def test_viewer_reads_but_cannot_write(admin: AdminService, org_a: Org) -> None:
         admin.delete_site(viewer, sitekey)
 
 
+def test_site_to_update_needs_sites_write_not_sites_read(
+    admin: AdminService, org_a: Org, org_b: Org
+) -> None:
+    """A partial edit reads the site with sites:write alone; readers and other orgs cannot."""
+    sitekey = new_site(admin, org_a.owner)
+    _, value = admin.create_api_token(org_a.owner, "w", frozenset({Scope.SITES_WRITE}), None)
+    writer = admin.token_actor(value, "192.0.2.50")
+    assert writer is not None
+    with pytest.raises(Forbidden):
+        admin.get_site(writer, sitekey)
+    assert admin.site_to_update(writer, sitekey).sitekey == sitekey
+    with pytest.raises(Forbidden):
+        admin.site_to_update(org_a.member("viewer@a.test", Role.VIEWER), sitekey)
+    with pytest.raises(NotFound):
+        admin.site_to_update(org_b.owner, sitekey)
+
+
 def test_admin_member_manages_sites(admin: AdminService, org_a: Org, clock: FakeClock) -> None:
     """An admin creates, edits, rotates (with overlap) and deletes a site of their org."""
     member = org_a.member("admin@a.test", Role.ADMIN)

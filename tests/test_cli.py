@@ -1,6 +1,7 @@
 """The `authkong` command in process (click's CliRunner) on a temporary data dir."""
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from authkong.cli import main, open_registry
+from authkong.cli.serve import _RedactQuery, redact_path
 from authkong.domain.clock import SystemClock
 from authkong.domain.pow import target_for
 from authkong.domain.site import hash_secret
@@ -248,3 +250,37 @@ def test_site_risk_settings_are_set_shown_and_validated(data_dir: Path) -> None:
     refused = run(data_dir, "site", "update", made["sitekey"], "--max-wait", "0")
     assert refused.exit_code == 2
     assert "--max-wait" in refused.output
+
+
+# -- what `authkong serve` prints and logs ---------------------------------------------
+
+
+@pytest.mark.server
+def test_serve_prints_the_setup_code_while_no_user_exists(server: Server) -> None:
+    """The start-up output names /admin and the one-time code kept in data_dir/setup-code."""
+    path = server.data_dir / "setup-code"
+    assert path.stat().st_mode & 0o777 == 0o600
+    code = path.read_text().strip()
+    assert len(code) >= 32
+    assert f"/admin and enter the setup code {code}" in server.output()
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/admin/invite/Zx9-secretInvitationToken_abc", "/admin/invite/[redacted]"),
+        ("/admin/invite/tok?x=1", "/admin/invite/[redacted]"),
+        ("/root/admin/invite/tok", "/root/admin/invite/[redacted]"),
+        ("/api/siteverify?secret=S&response=R", "/api/siteverify"),
+        ("/admin/members", "/admin/members"),
+    ],
+)
+def test_access_log_redacts_invitation_tokens_and_query_strings(path: str, logged: str) -> None:
+    """uvicorn's access-log line shows neither an invitation token nor a query string."""
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("203.0.113.5:5000", "GET", path, "1.1", 200), None,
+    )  # fmt: skip
+    assert _RedactQuery().filter(record)
+    assert record.getMessage() == f'203.0.113.5:5000 - "GET {logged} HTTP/1.1" 200'
+    assert redact_path(path) == logged

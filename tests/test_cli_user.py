@@ -9,6 +9,7 @@ import anyio
 import pytest
 from click.testing import CliRunner, Result
 
+from authkong.admin import setup_code
 from authkong.admin.model import Actor, Role
 from authkong.admin.service import AdminService
 from authkong.cli import main
@@ -151,3 +152,14 @@ def test_site_commands_are_audited_as_cli(data_dir: Path) -> None:
     ]
     dumped = json.dumps([e.detail for e in admin.audit_log(owner)])
     assert site["secret"] not in dumped and rotated["secret"] not in dumped
+
+
+def test_user_create_voids_the_setup_code(data_dir: Path) -> None:
+    """Once `user create` made someone, /admin's setup code file is gone: setup is over."""
+    data_dir.mkdir(parents=True)
+    code = setup_code.ensure(data_dir)
+    assert setup_code.ensure(data_dir) == code  # made once, then read back
+    assert setup_code.matches(data_dir, code) and not setup_code.matches(data_dir, code[:-1])
+    run_json(data_dir, "user", "create", "--email", "a@example.com", "--password", PASSWORD)
+    assert not setup_code.path(data_dir).exists()
+    assert not setup_code.matches(data_dir, code)

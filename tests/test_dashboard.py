@@ -9,9 +9,11 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from authkong.admin import setup_code
 from authkong.admin.analytics import Analytics, Point, Span
 from authkong.admin.dashboard import charts, security
 from authkong.admin.model import Actor, Role
+from authkong.admin.service import cli_actor
 from authkong.admin.snippets import FLAVORS, SECRET_PLACEHOLDER, snippets_for
 from authkong.api.demo import FLAVORS as DEMO_FLAVORS
 from authkong.api.services import Services
@@ -68,13 +70,20 @@ def csrf_of(response: httpx.Response) -> str:
     return found.group(1)
 
 
+def code_of(client: TestClient) -> str:
+    """The setup code the app wrote to its data dir, as an operator would read it."""
+    code = setup_code.read(svc_of(client).settings.data_dir)
+    assert code is not None
+    return code
+
+
 def setup_owner(client: TestClient) -> None:
     email, password = OWNER
     token = csrf_of(client.get("/admin"))
     got = client.post(
         "/admin/setup",
         data={"csrf_token": token, "org": "Acme", "email": email, "password": password,
-              "password_repeat": password},
+              "password_repeat": password, "setup_code": code_of(client)},
         follow_redirects=False,
     )  # fmt: skip
     assert got.status_code == 303, got.text
@@ -149,7 +158,7 @@ def test_session_cookie_is_host_prefixed_secure_httponly_strict_on_https(web: Te
     got = web.post(
         "/admin/setup",
         data={"csrf_token": token, "org": "Acme", "email": email, "password": password,
-              "password_repeat": password},
+              "password_repeat": password, "setup_code": code_of(web)},
         follow_redirects=False,
     )  # fmt: skip
     header = _set_cookies(got)["__Host-authkong_session"]
@@ -174,7 +183,7 @@ def test_plain_http_to_localhost_uses_unprefixed_cookie_without_secure(
         got = client.post(
             "/admin/setup",
             data={"csrf_token": token, "org": "Acme", "email": email, "password": password,
-                  "password_repeat": password},
+                  "password_repeat": password, "setup_code": code_of(client)},
             follow_redirects=False,
         )  # fmt: skip
         assert got.status_code == 303, got.text
@@ -492,7 +501,8 @@ def test_invitation_link_lets_a_new_member_in_once(owner: TestClient) -> None:
         members = invited.get("/admin/members").text
         assert "new@example.com" in members and OWNER[0] in members
     with other(owner) as again:
-        token = csrf_of(again.get(path))
+        assert again.get(path).status_code == 404  # used: the page says so, offers nothing
+        token = csrf_of(again.get("/admin/login"))
         assert again.post(path, data={**form, "csrf_token": token}).status_code == 404
 
 
@@ -651,7 +661,7 @@ def test_xss_organization_name_is_escaped_in_every_page_header(web: TestClient) 
     web.post(
         "/admin/setup",
         data={"csrf_token": token, "org": XSS, "email": email, "password": password,
-              "password_repeat": password},
+              "password_repeat": password, "setup_code": code_of(web)},
     )  # fmt: skip
     for path in ("/admin/sites", "/admin/members", "/admin/account", "/admin/audit"):
         got = web.get(path)
@@ -672,3 +682,173 @@ def test_static_assets_are_served_and_pages_load_only_them(owner: TestClient) ->
     assert css.headers["content-type"].startswith("text/css")
     assert "javascript" in js.headers["content-type"]
     assert "http" not in css.text and "http" not in js.text  # nothing from elsewhere
+
+
+# -- the security review's findings ----------------------------------------------------
+
+
+def _setup_form(client: TestClient, code: str) -> dict[str, str]:
+    email, password = OWNER
+    return {"csrf_token": csrf_of(client.get("/admin")), "org": "Acme", "email": email,
+            "password": password, "password_repeat": password, "setup_code": code}  # fmt: skip
+
+
+def test_setup_needs_the_one_time_code_from_the_data_dir(web: TestClient) -> None:
+    """Setup asks for the code in data_dir/setup-code (0600); it is deleted once used."""
+    data_dir = svc_of(web).settings.data_dir
+    path = setup_code.path(data_dir)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert 'name="setup_code"' in web.get("/admin").text
+    for wrong in (
+        "guess",
+        code_of(web)[:-1],
+        code_of(web) + "x",
+        "x" * 5000,
+    ):  # a fifth would be throttled
+        got = web.post("/admin/setup", data=_setup_form(web, wrong))
+        assert got.status_code == 403 and "setup code" in got.text
+    assert svc_of(web).admin.needs_setup()
+    got = web.post("/admin/setup", data=_setup_form(web, code_of(web)), follow_redirects=False)
+    assert got.status_code == 303
+    assert not path.exists()
+    assert not svc_of(web).admin.needs_setup()
+
+
+def test_setup_code_attempts_are_throttled_per_client(web: TestClient) -> None:
+    """After five wrong codes one client waits (429 with Retry-After); the right one too."""
+    for _ in range(5):
+        assert web.post("/admin/setup", data=_setup_form(web, "guess")).status_code == 403
+    got = web.post("/admin/setup", data=_setup_form(web, code_of(web)))
+    assert got.status_code == 429 and int(got.headers["retry-after"]) >= 1
+    assert svc_of(web).admin.needs_setup()
+
+
+def test_remote_visitor_cannot_claim_an_upgraded_server(web: TestClient) -> None:
+    """Without the setup code nobody adopts the sites made before any account existed."""
+    svc = svc_of(web)
+    prod = svc.admin.create_site(cli_actor(), name="prod shop", domains=("shop.example",))
+    with TestClient(web.app, base_url=HTTPS, client=("198.51.100.66", 4444)) as remote:
+        got = remote.post("/admin/setup", data=_setup_form(remote, ""), follow_redirects=False)
+        assert got.status_code == 403
+        assert (
+            remote.get(f"/admin/sites/{prod.site.sitekey}", follow_redirects=False).headers[
+                "location"
+            ]
+            == "/admin/login"
+        )
+    assert svc.registry.get_site(prod.site.sitekey).org_id is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/members/99999999999999999999/role", "/admin/members/%C2%B2/remove",
+             "/admin/tokens/99999999999999999999/revoke", "/admin/invitations/1_0/revoke"],
+)  # fmt: skip
+def test_huge_or_non_ascii_ids_are_not_found(owner: TestClient, path: str) -> None:
+    """An id that is not 1 to 18 ASCII digits answers 404, never a 500."""
+    got = owner.post(path, data={"csrf_token": session_csrf(owner), "role": "viewer"})
+    assert got.status_code == 404
+
+
+@pytest.mark.parametrize("before", ["99999999999999999999", "%C2%B2", "-1", "1e3"])
+def test_audit_page_refuses_a_malformed_before(owner: TestClient, before: str) -> None:
+    """?before= takes 1 to 18 ASCII digits; anything else is 404, never a 500."""
+    assert owner.get(f"/admin/audit?before={before}").status_code == 404
+    assert owner.get("/admin/audit?before=999999999999999999").status_code == 200
+
+
+def test_logout_is_audited_with_the_client_ip(owner: TestClient) -> None:
+    """The audit log's logout entry names the address it came from."""
+    actor = _owner_actor(owner)
+    got = owner.post(
+        "/admin/logout", data={"csrf_token": session_csrf(owner)}, follow_redirects=False
+    )
+    assert got.status_code == 303
+    entries = svc_of(owner).admin.audit_log(actor)
+    assert [(e.action, e.ip) for e in entries if e.action == "logout"] == [("logout", "testclient")]
+
+
+def test_adding_an_existing_account_says_to_invite_instead(owner: TestClient) -> None:
+    """ "Add a new account" with an email that has one answers 409 on the members page."""
+    add_user(owner, "taken@example.com", "taken pass 12", "Elsewhere", Role.OWNER)
+    got = owner.post(
+        "/admin/members/add",
+        data={"csrf_token": session_csrf(owner), "email": "taken@example.com", "role": "viewer",
+              "password": "pass word 12", "password_repeat": "pass word 12"},
+    )  # fmt: skip
+    assert got.status_code == 409 and "invitation" in got.text
+    assert "taken@example.com" not in got.text.split("</table>")[0]
+
+
+def _invite_link(client: TestClient, email: str) -> str:
+    got = client.post(
+        "/admin/members/invite",
+        data={"csrf_token": session_csrf(client), "email": email, "role": "viewer"},
+    )
+    found = re.search(r'id="invite-link">([^<]+)<', got.text)
+    assert found is not None, got.text
+    return found.group(1).removeprefix(HTTPS)
+
+
+def test_existing_account_joins_only_while_logged_in_then_switches_orgs(owner: TestClient) -> None:
+    """The link asks an existing account to log in; logged in, it joins and gets a switcher."""
+    add_user(owner, "b@example.com", "b password 12", "Beta", Role.OWNER)
+    path = _invite_link(owner, "b@example.com")
+    with other(owner) as browser:
+        page = browser.get(path)
+        assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+        assert "log in" in page.text.lower() and "Join Acme</button>" not in page.text
+        form = {"csrf_token": csrf_of(page), "password": "b password 12",
+                "password_repeat": "b password 12"}  # fmt: skip
+        refused = browser.post(path, data=form)
+        assert refused.status_code == 409 and "log in first" in refused.text
+        assert log_in(browser, "b@example.com", "b password 12").status_code == 303
+        offer = browser.get(path)
+        assert "Join Acme</button>" in offer.text and 'name="password"' not in offer.text
+        joined = browser.post(path, data={"csrf_token": csrf_of(offer)}, follow_redirects=False)
+        assert joined.status_code == 303 and joined.headers["referrer-policy"] == "no-referrer"
+        sites = browser.get("/admin/sites").text
+        assert "b@example.com · Acme · viewer" in sites
+        assert 'action="/admin/org"' in sites and ">Beta</option>" in sites
+        beta = re.search(r'<option value="(\d+)">Beta</option>', sites)
+        assert beta is not None
+        assert browser.post("/admin/org", data={"org_id": beta.group(1)}).status_code == 403
+        switched = browser.post(
+            "/admin/org",
+            data={"csrf_token": session_csrf(browser), "org_id": beta.group(1)},
+            follow_redirects=False,
+        )
+        assert switched.status_code == 303
+        assert "b@example.com · Beta · owner" in browser.get("/admin/sites").text
+        bad = browser.post("/admin/org", data={"csrf_token": session_csrf(browser), "org_id": "1²"})
+        assert bad.status_code == 404
+    assert 'action="/admin/org"' not in owner.get("/admin/sites").text  # one org: no switcher
+
+
+def test_pending_invitations_are_listed_and_revoked_on_the_members_page(owner: TestClient) -> None:
+    """The members page lists a pending invitation with a revoke button that kills its link."""
+    path = _invite_link(owner, "later@example.com")
+    page = owner.get("/admin/members").text
+    assert "Pending invitations" in page and "later@example.com" in page
+    assert path.rsplit("/", 1)[1] not in page
+    found = re.search(r'action="(/admin/invitations/\d+/revoke)"', page)
+    assert found is not None
+    assert owner.post(found.group(1), data={}).status_code == 403  # CSRF-checked
+    got = owner.post(found.group(1), data={"csrf_token": session_csrf(owner)})
+    assert got.status_code == 200 and "Invitation revoked" in got.text
+    assert "later@example.com" not in got.text
+    with other(owner) as browser:
+        assert browser.get(path).status_code == 404
+
+
+def test_invitation_form_posts_from_a_no_referrer_page(owner: TestClient) -> None:
+    """Browsers send "Origin: null" from the no-referrer invite page: accepted there alone."""
+    path = _invite_link(owner, "fresh@example.com")
+    with other(owner) as browser:
+        form = {"csrf_token": csrf_of(browser.get(path)), "password": "fresh pass 12",
+                "password_repeat": "fresh pass 12"}  # fmt: skip
+        evil = browser.post(path, data=form, headers={"Origin": "https://evil.example"})
+        assert evil.status_code == 403 and evil.headers["referrer-policy"] == "no-referrer"
+        login = browser.post("/admin/login", data=form, headers={"Origin": "null"})
+        assert login.status_code == 403  # elsewhere "null" stays foreign
+        joined = browser.post(path, data=form, headers={"Origin": "null"}, follow_redirects=False)
+        assert joined.status_code == 303

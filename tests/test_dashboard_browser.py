@@ -91,6 +91,13 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def setup_code_of(server: Server) -> str:
+    """The setup code, as the operator finds it: in the data dir and in serve's output."""
+    code = (server.data_dir / "setup-code").read_text().strip()
+    assert f"enter the setup code {code}" in server.output()
+    return code
+
+
 def setup_over_http(server: Server) -> None:
     """The first-run form, filled by httpx (for modules whose journey is not setup)."""
     with httpx.Client(base_url=server.base_url, timeout=10, follow_redirects=True) as client:
@@ -101,7 +108,8 @@ def setup_over_http(server: Server) -> None:
         done = client.post(
             "/admin/setup",
             data={"csrf_token": token.group(1), "org": "Acme", "email": email,
-                  "password": password, "password_repeat": password},
+                  "password": password, "password_repeat": password,
+                  "setup_code": setup_code_of(server)},
         )  # fmt: skip
         assert done.status_code == 200, done.text
 
@@ -144,6 +152,7 @@ def test_first_run_owner_journey(browser: Browser, tmp_path: Path, tabs: list[Ta
         expect(page.get_by_role("heading", name="Set up AuthKong")).to_be_visible()
         assert_axe_clean(page)
         shot(page, "01-setup")
+        page.get_by_label("Setup code").fill(setup_code_of(server))
         page.get_by_label("Organization name").fill("Acme")
         page.get_by_label("Your email").fill(OWNER[0])
         page.get_by_label("Password", exact=True).fill(OWNER[1])
@@ -152,6 +161,7 @@ def test_first_run_owner_journey(browser: Browser, tmp_path: Path, tabs: list[Ta
         expect(page.get_by_role("heading", name="Sites")).to_be_visible()
         # The CLI-made site joined the new organization at setup.
         expect(page.get_by_role("link", name="Traffic", exact=True)).to_be_visible()
+        assert not (server.data_dir / "setup-code").exists()  # used up with the owner made
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["authkong_session"]["httpOnly"] is True
         assert cookies["authkong_session"]["sameSite"] == "Strict"
@@ -216,7 +226,7 @@ def test_first_run_owner_journey(browser: Browser, tmp_path: Path, tabs: list[Ta
         guest.goto(link)
         guest.get_by_label("Password", exact=True).fill("viewer password 1")
         guest.get_by_label("Password again").fill("viewer password 1")
-        guest.get_by_role("button", name="Join").click()
+        guest.get_by_role("button", name="Create account and join").click()
         expect(guest.get_by_role("heading", name="Sites")).to_be_visible()
         expect(guest.get_by_text("viewer@example.com · Acme · viewer")).to_be_visible()
         expect(guest.get_by_role("link", name="New site")).to_have_count(0)

@@ -1,9 +1,13 @@
 """zencaptcha siteverify: POST /captcha/siteverify, `success` and `message` values."""
 
+from dataclasses import replace
+
 import pytest
 from starlette.testclient import TestClient
 
 from authkong.api.services import Services
+from authkong.app import create_app
+from authkong.config import Settings
 from authkong.domain import risk
 from authkong.domain.clock import FakeClock
 from authkong.storage.registry import NewSecret
@@ -146,3 +150,44 @@ def test_bad_request(client: TestClient) -> None:
     )
     assert got.status_code == 200
     assert got.json() == failure("bad_request")
+
+
+def test_email_dns_check_is_opt_in(
+    settings: Settings, clock: FakeClock, nxdomain_dns: list[int]
+) -> None:
+    """AUTHKONG_EMAIL_DNS_TIMEOUT_S turns the domain check on: a domain without mail is
+    invalid_email; the default asks no resolver at all."""
+    for dns_timeout_s, expected in ((0, "valid_email"), (2, "invalid_email")):
+        checked = replace(settings, email_dns_timeout_s=dns_timeout_s)
+        with TestClient(create_app(checked, clock=clock)) as client:
+            site = make_site(client.app.state.services.registry, clock.now_ms())  # type: ignore[attr-defined]
+            form = {
+                "secret": site.secret,
+                "response": get_token(client, site.site.sitekey),
+                "email": "someone@example.com",
+            }
+            assert client.post(URL, data=form).json()["emailvalid"] == expected
+    assert nxdomain_dns == [2]
+
+
+def test_email_dns_timeout_is_bounded() -> None:
+    """A timeout beyond 10 s (siteverify waits for it) is refused at start-up."""
+    with pytest.raises(ValueError, match="email DNS timeout"):
+        Settings(email_dns_timeout_s=11)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("AUTHKONG_EMAIL_DNS_TIMEOUT_S", "soon", "AUTHKONG_EMAIL_DNS_TIMEOUT_S must be a whole"),
+        ("AUTHKONG_EMAIL_DNS_TIMEOUT_S", "60", r"\(AUTHKONG_EMAIL_DNS_TIMEOUT_S\) must be 0"),
+        ("AUTHKONG_ASSUMED_HASH_RATE", "fast", "AUTHKONG_ASSUMED_HASH_RATE must be a number"),
+    ],
+)
+def test_a_bad_environment_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    """`authkong serve` shows this message, so it must say which variable is wrong."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message):
+        Settings()

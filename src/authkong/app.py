@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from authkong.admin import api as admin_api
-from authkong.admin import dashboard
+from authkong.admin import dashboard, setup_code
 from authkong.admin.service import AdminService
 from authkong.admin.stats import Stats
 from authkong.api import challenge, demo, pages, redeem, widget_assets
@@ -125,6 +125,10 @@ def _route_path(scope: Scope) -> str:
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> HotPaths:
     svc = open_services(settings or Settings(), clock)
+    if svc.admin.needs_setup():
+        # First-run setup on /admin asks for this code (admin/setup_code.py); `authkong
+        # serve` prints it, other launchers find it in the data directory.
+        setup_code.ensure(svc.settings.data_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

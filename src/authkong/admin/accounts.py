@@ -11,7 +11,15 @@ import secrets
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from authkong.admin.model import Conflict, Invalid, Member, Organization, Role, User
+from authkong.admin.model import (
+    Conflict,
+    Invalid,
+    Member,
+    Organization,
+    PendingInvitation,
+    Role,
+    User,
+)
 from authkong.storage.tables import invitations, memberships, organizations, users
 
 MAX_EMAIL = 320
@@ -136,7 +144,8 @@ class Accounts:
                 select(organizations.c.id, organizations.c.name, memberships.c.role)
                 .join(memberships, memberships.c.org_id == organizations.c.id)
                 .where(memberships.c.user_id == user_id)
-                .order_by(organizations.c.id)
+                # The order they joined in: login falls back to the first one (service.py).
+                .order_by(memberships.c.created_ms, organizations.c.id)
             ).all()
         return [(Organization(id=r.id, name=r.name), Role(r.role)) for r in rows]
 
@@ -166,6 +175,12 @@ class Accounts:
     def member(self, org_id: int, user_id: int) -> Member | None:
         with self.engine.connect() as conn:
             found = self._members(conn, org_id, user_id)
+        return found[0] if found else None
+
+    @classmethod
+    def member_in(cls, conn: Connection, org_id: int, user_id: int) -> Member | None:
+        """member(), inside a transaction already open."""
+        found = cls._members(conn, org_id, user_id)
         return found[0] if found else None
 
     @staticmethod
@@ -238,10 +253,13 @@ class Accounts:
         return token, expires_ms
 
     @staticmethod
-    def take_invitation(conn: Connection, token: str, now_ms: int) -> tuple[int, str, Role] | None:
-        """Mark a live invitation used and return its org id, email and role; None if the
-        token is unknown, used or expired. The update's WHERE makes it single-use even
-        when two people click the link at once."""
+    def take_invitation(
+        conn: Connection, token: str, now_ms: int
+    ) -> tuple[int, str, Role, int | None] | None:
+        """Mark a live invitation used and return its org id, email, role and creator (a
+        user id; None if made by a token or the CLI); None if the token is unknown, used
+        or expired. The update's WHERE makes it single-use even when two people click the
+        link at once."""
         where = and_(
             invitations.c.digest == digest(token),
             invitations.c.accepted_ms.is_(None),
@@ -255,15 +273,81 @@ class Accounts:
         )
         if taken.rowcount != 1:
             return None
-        return row.org_id, row.email, Role(row.role)
+        return row.org_id, row.email, Role(row.role), row.created_by
 
     def peek_invitation(self, token: str, now_ms: int) -> tuple[str, Role] | None:
+        offer = self.invitation_offer(token, now_ms)
+        return None if offer is None else (offer[0], offer[1])
+
+    def invitation_offer(self, token: str, now_ms: int) -> tuple[str, Role, Organization] | None:
+        """A live invitation's email, role and organization (shown before accepting)."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(invitations).where(
+                select(
+                    invitations.c.email,
+                    invitations.c.role,
+                    organizations.c.id,
+                    organizations.c.name,
+                )
+                .join(organizations, organizations.c.id == invitations.c.org_id)
+                .where(
                     invitations.c.digest == digest(token),
                     invitations.c.accepted_ms.is_(None),
                     invitations.c.expires_ms > now_ms,
                 )
             ).first()
-        return None if row is None else (row.email, Role(row.role))
+        if row is None:
+            return None
+        return row.email, Role(row.role), Organization(id=row.id, name=row.name)
+
+    def pending_invitations(
+        self, org_id: int, now_ms: int, invitation_id: int | None = None
+    ) -> list[PendingInvitation]:
+        """Live invitations of an organization, newest first (or the one with that id)."""
+        query = (
+            select(
+                invitations.c.id,
+                invitations.c.email,
+                invitations.c.role,
+                invitations.c.created_ms,
+                invitations.c.expires_ms,
+                users.c.email.label("invited_by"),
+            )
+            .outerjoin(users, users.c.id == invitations.c.created_by)
+            .where(
+                invitations.c.org_id == org_id,
+                invitations.c.accepted_ms.is_(None),
+                invitations.c.expires_ms > now_ms,
+            )
+            .order_by(invitations.c.id.desc())
+        )
+        if invitation_id is not None:
+            query = query.where(invitations.c.id == invitation_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            PendingInvitation(
+                id=r.id,
+                email=r.email,
+                role=Role(r.role),
+                invited_by=r.invited_by or "",
+                created_ms=r.created_ms,
+                expires_ms=r.expires_ms,
+            )
+            for r in rows
+        ]
+
+    def delete_invitations(
+        self, org_id: int, *, invitation_id: int | None = None, created_by: int | None = None
+    ) -> int:
+        """Revoke pending invitations (one by id, or all one member made): deleting the
+        row is enough, since a link only works while its digest is stored. How many."""
+        query = delete(invitations).where(
+            invitations.c.org_id == org_id, invitations.c.accepted_ms.is_(None)
+        )
+        if invitation_id is not None:
+            query = query.where(invitations.c.id == invitation_id)
+        if created_by is not None:
+            query = query.where(invitations.c.created_by == created_by)
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)

@@ -227,8 +227,11 @@ TokensWrite = Annotated[Actor, _needs(S.TOKENS_WRITE)]
 AuditRead = Annotated[Actor, _needs(S.AUDIT_READ)]
 
 Sitekey = Annotated[str, Path(description="The site's sitekey.")]
-UserId = Annotated[int, Path(ge=1)]
-TokenId = Annotated[int, Path(ge=1)]
+MAX_ID = 2**63 - 1
+"""SQLite's largest integer: a larger id could not exist, and would overflow the query."""
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID)]
+InvitationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SpanQuery = Annotated[Span, Query(description="hour, day or month.")]
 
 # -- documented answers ----------------------------------------------------------------
@@ -353,8 +356,8 @@ def update_site(
     admin = _admin(request)
     nested = body.difficulty or body.rate_limits or body.risk
     # Nested objects change only the members they carry, so they start from the current
-    # values; reading them needs sites:read, which every role with sites:write holds.
-    current = admin.get_site(actor, sitekey) if nested else None
+    # values, read with sites:write alone (a write-only token may still edit).
+    current = admin.site_to_update(actor, sitekey) if nested else None
     changes = SiteChanges(
         name=body.name,
         domains=tuple(body.domains) if body.domains is not None else None,
@@ -452,7 +455,7 @@ def list_members(request: Request, actor: MembersRead) -> m.MemberList:
     status_code=201,
     response_model=m.MemberOut,
     responses=_answers(409, 413),
-    **_doc(S.MEMBERS_WRITE, "Add a member (an existing user, or a new one with a password)"),
+    **_doc(S.MEMBERS_WRITE, "Add a new account as a member (an existing one: invite it)"),
 )
 async def add_member(request: Request, actor: MembersWrite, body: m.MemberCreate) -> m.MemberOut:
     added = await _admin(request).add_member(actor, body.email, body.role, body.password)
@@ -493,6 +496,31 @@ def remove_member(request: Request, actor: MembersWrite, user_id: UserId) -> Res
 def invite(request: Request, actor: MembersWrite, body: m.InvitationCreate) -> m.InvitationOut:
     invitation = _admin(request).invite(actor, body.email, body.role)
     return m.InvitationOut.of(invitation, _base_url(request))
+
+
+@router.get(
+    "/invitations",
+    response_model=m.InvitationList,
+    responses=_answers(),
+    **_doc(S.MEMBERS_READ, "List pending invitations (never their links)"),
+)
+def list_invitations(request: Request, actor: MembersRead) -> m.InvitationList:
+    pending = _admin(request).invitations(actor)
+    return m.InvitationList(invitations=[m.PendingInvitationOut.of(i) for i in pending])
+
+
+@router.delete(
+    "/invitations/{invitation_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_ITEM,
+    **_doc(S.MEMBERS_WRITE, "Revoke a pending invitation (its link stops working)"),
+)
+def revoke_invitation(
+    request: Request, actor: MembersWrite, invitation_id: InvitationId
+) -> Response:
+    _admin(request).revoke_invitation(actor, invitation_id)
+    return Response(status_code=204)
 
 
 # -- API tokens and the audit log ------------------------------------------------------
@@ -547,7 +575,7 @@ def audit(
     request: Request,
     actor: AuditRead,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> m.AuditPage:
     entries = _admin(request).audit_log(actor, limit=limit, before_id=before_id)
     last = entries[-1].id if len(entries) == limit else None

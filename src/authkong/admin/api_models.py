@@ -11,7 +11,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from authkong.admin.analytics import Analytics, Point, Span
-from authkong.admin.model import ApiToken, AuditEntry, Invitation, Member, Role, Scope
+from authkong.admin.model import (
+    ApiToken,
+    AuditEntry,
+    Invitation,
+    Member,
+    PendingInvitation,
+    Role,
+    Scope,
+)
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
     DEFAULT_PRESET,
@@ -306,7 +314,8 @@ class MemberCreate(_Input):
         default=None,
         min_length=1,
         max_length=MAX_PASSWORD,
-        description="Required when no user has this email yet; ignored otherwise.",
+        description="The new account's password (an email that has an account already "
+        "answers 409 conflict: invite that person instead).",
     )
 
 
@@ -335,6 +344,30 @@ class InvitationOut(BaseModel):
             token=inv.token,
             link=f"{base_url}/admin/invite/{inv.token}",
         )
+
+
+class PendingInvitationOut(BaseModel):
+    id: int
+    email: str
+    role: Role
+    invited_by: str = Field(description='The inviting member\'s email; "" for a token or the CLI.')
+    created_ms: int
+    expires_ms: int
+
+    @classmethod
+    def of(cls, inv: PendingInvitation) -> "PendingInvitationOut":
+        return cls(
+            id=inv.id,
+            email=inv.email,
+            role=inv.role,
+            invited_by=inv.invited_by,
+            created_ms=inv.created_ms,
+            expires_ms=inv.expires_ms,
+        )
+
+
+class InvitationList(BaseModel):
+    invitations: list[PendingInvitationOut]
 
 
 # -- API tokens and the audit log ------------------------------------------------------

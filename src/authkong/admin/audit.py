@@ -16,6 +16,8 @@ from authkong.storage.tables import audit_log
 
 MAX_TARGET = 200
 MAX_PAGE = 500
+_ENTERED = ("login", "member.join", "org.switch")
+"""The actions that put a user's session in an organization (AuditLog.last_org)."""
 _NEVER = frozenset({"secret", "password", "token", "value"})
 
 
@@ -89,3 +91,21 @@ class AuditLog:
             )
             for r in rows
         ]
+
+    def last_org(self, actor: str, org_ids: list[int]) -> int | None:
+        """Which of `org_ids` the actor last logged in to, joined or switched to: login
+        opens it again. Read from the log because sessions, ended at logout, forget it;
+        the org_id index keeps the scan to the user's own organizations' entries."""
+        if not org_ids:
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(audit_log.c.org_id)
+                .where(
+                    audit_log.c.org_id.in_(org_ids),
+                    audit_log.c.actor == actor,
+                    audit_log.c.action.in_(_ENTERED),
+                )
+                .order_by(audit_log.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()

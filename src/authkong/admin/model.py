@@ -83,6 +83,19 @@ class Invitation:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    """An invitation not yet accepted, as the members page and GET /invitations list it."""
+
+    id: int
+    email: str
+    role: Role
+    invited_by: str
+    """The inviting member's email; "" if made by an API token or the CLI."""
+    created_ms: int
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class SessionGrant:
     """A new dashboard session: the cookie's value, shown to nobody else."""
 

@@ -18,10 +18,17 @@ whoever holds the data directory, who could edit the database anyway).
 # invitation before it is accepted; cli_actor() and AnalyticsSource below.
 # New passwords: 8 to 1024 characters (admin/passwords.py). Login throttling: 5 then
 # 1/min per account, 20 then 10/min per IP (admin/throttle.py).
+# After the security review: roles are granted only within the actor's scopes
+# (_may_grant); add_member makes new accounts only; accept_invitation is for new accounts,
+# join_invitation for a logged-in existing one; switch_org, invitation_offer,
+# invitations, revoke_invitation and site_to_update are new. First-run setup's code is
+# checked by the dashboard (admin/setup_code.py), which alone offers setup remotely.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from sqlalchemy.engine import Connection
 
 from authkong.admin import sites as site_checks
 from authkong.admin.accounts import Accounts, check_org_name, normalize_email
@@ -43,9 +50,11 @@ from authkong.admin.model import (
     Member,
     NotFound,
     Organization,
+    PendingInvitation,
     Role,
     Scope,
     SessionGrant,
+    Unauthenticated,
     User,
 )
 from authkong.admin.passwords import check_new_password, hash_password, verify_password
@@ -68,6 +77,13 @@ ANY_ORG = 0
 """The CLI actor's org_id: it may act on every site. No organization has id 0."""
 
 CLI_LABEL = "cli"
+
+LOG_IN_TO_JOIN = (
+    "If you already have an account with this email, log in first, then open this "
+    "invitation link again to join."
+)
+_RANK = {Role.VIEWER: 0, Role.ADMIN: 1, Role.OWNER: 2}
+"""For telling a demotion apart: a demoted member's pending invitations are revoked."""
 
 _SPAN_BUCKETS: dict[Span, tuple[int, int]] = {
     Span.HOUR: (60_000, 60),
@@ -221,7 +237,10 @@ class AdminService:
             raise Forbidden("Your account belongs to no organization; ask an owner to add you.")
         if checked.needs_rehash:
             self.accounts.set_password_hash(user.id, await hash_password(password), now)
-        org, role = orgs[0]
+        # The organization the user last worked in (the org switcher remembers it), else
+        # the one they joined first: joining another never changes where login lands.
+        last = self.audit.last_org(f"user:{user.email}", [o.id for o, _ in orgs])
+        org, role = next(((o, r) for o, r in orgs if o.id == last), orgs[0])
         self.audit.record(
             org_id=org.id, actor=f"user:{user.email}", action="login", target=user.email,
             ip=ip, now_ms=now,
@@ -306,93 +325,141 @@ class AdminService:
             return None
         return self.accounts.peek_invitation(token, self.clock.now_ms())
 
+    def invitation_offer(self, token: str) -> tuple[str, Role, Organization] | None:
+        """The email, role and organization of a live invitation (its page shows them)."""
+        if not token or len(token) > 100:
+            return None
+        return self.accounts.invitation_offer(token, self.clock.now_ms())
+
     async def accept_invitation(self, token: str, password: str, ip: str) -> SessionGrant:
-        """A new user sets their password; an existing one confirms theirs."""
+        """A new user joins with the password they choose. An invitation for an email that
+        has an account already is accepted with join_invitation, logged in as it: the
+        link alone (it may have been forwarded) never signs anyone into an account."""
         pending = self.invitation(token)
         if pending is None:
             raise _dead_invitation()
+        # Checked before the email is looked up, so a weak password gets the same answer
+        # whether or not the invited email has an account.
+        check_new_password(password)
         email = pending[0]
-        existing = self.accounts.user_by_email(email)
-        if existing is not None:
-            await self.throttle.check(email, ip)
-            if not (await verify_password(existing[1], password)).ok:
-                raise BadCredentials
-            password_hash = ""
-        else:
-            check_new_password(password)
-            password_hash = await hash_password(password)
+        if self.accounts.user_by_email(email) is not None:
+            raise Conflict(LOG_IN_TO_JOIN)
+        password_hash = await hash_password(password)
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
-            taken = self.accounts.take_invitation(conn, token, now)
-            if taken is None:
-                raise _dead_invitation()
-            org_id, _, role = taken
-            user = (
-                existing[0]
-                if existing is not None
-                else self.accounts.insert_user(conn, email, password_hash, now)
-            )
-            self.accounts.insert_membership(conn, user.id, org_id, role, now)
-            self.audit.record(
-                org_id=org_id, actor=f"user:{email}", action="member.join", target=email,
-                detail={"role": role.value}, ip=ip, now_ms=now, conn=conn,
-            )  # fmt: skip
+            org_id, role = self._take_invitation(conn, token, now)
+            user = self.accounts.insert_user(conn, email, password_hash, now)
+            self._join(conn, user, org_id, role, ip, now)
         org = self.accounts.org(org_id)
         if org is None:
             raise _dead_invitation()
         return self._grant(user, org, role, now)
 
+    def join_invitation(self, token: str, session_token: str, ip: str) -> Organization:
+        """An existing user, logged in as the invited email, joins; their session moves
+        to the new organization."""
+        now = self.clock.now_ms()
+        live = self.sessions.find(session_token, now) if 0 < len(session_token) <= 100 else None
+        if live is None:
+            raise Unauthenticated(LOG_IN_TO_JOIN)
+        offer = self.invitation_offer(token)
+        if offer is None:
+            raise _dead_invitation()
+        email, _, org = offer
+        if email != live.user.email:
+            raise Forbidden(f"This invitation is for {email}; log in as that account to accept it.")
+        with self.registry.engine.begin() as conn:
+            org_id, role = self._take_invitation(conn, token, now)
+            self._join(conn, live.user, org_id, role, ip, now)
+        self.sessions.switch(session_token, org.id)
+        return org
+
+    def switch_org(self, session_token: str, org_id: int, ip: str) -> Organization:
+        """Move a dashboard session to another organization the user belongs to."""
+        now = self.clock.now_ms()
+        live = self.sessions.find(session_token, now) if 0 < len(session_token) <= 100 else None
+        if live is None:
+            raise Unauthenticated
+        orgs = self.accounts.organizations_of(live.user.id)
+        org = next((o for o, _ in orgs if o.id == org_id), None)
+        if org is None:
+            raise NotFound("You are not a member of that organization.")
+        self.sessions.switch(session_token, org.id)
+        self.audit.record(
+            org_id=org.id, actor=f"user:{live.user.email}", action="org.switch",
+            target=org.name, ip=ip, now_ms=now,
+        )  # fmt: skip
+        return org
+
+    def invitations(self, actor: Actor) -> list[PendingInvitation]:
+        """Pending, unexpired invitations, newest first."""
+        _require(actor, Scope.MEMBERS_READ)
+        return self.accounts.pending_invitations(actor.org_id, self.clock.now_ms())
+
+    def revoke_invitation(self, actor: Actor, invitation_id: int) -> None:
+        _require(actor, Scope.MEMBERS_WRITE)
+        found = self.accounts.pending_invitations(
+            actor.org_id, self.clock.now_ms(), invitation_id=invitation_id
+        )
+        if not found or not self.accounts.delete_invitations(
+            actor.org_id, invitation_id=invitation_id
+        ):
+            raise NotFound("No pending invitation has that id.")
+        inv = found[0]
+        self._record(actor, "invitation.revoke", inv.email, {"id": inv.id, "role": inv.role.value})
+
     async def add_member(
         self, actor: Actor, email: str, role: Role, password: str | None
     ) -> Member:
-        """An existing user by email, or a new one with `password`."""
+        """A new account with `password`, in the actor's organization. An email that has
+        an account already is Conflict: that person joins through an invitation, which
+        they accept themselves (this answer does tell an admin the account exists)."""
         _require(actor, Scope.MEMBERS_WRITE)
         _may_grant(actor, role)
         email = normalize_email(email)
-        existing = self.accounts.user_by_email(email)
-        password_hash = ""
-        if existing is None:
-            if password is None:
-                raise Invalid(
-                    "No user has that email: give a password for a new account, or invite "
-                    "them instead.",
-                    field="password",
-                )
-            check_new_password(password)
-            password_hash = await hash_password(password)
+        if self.accounts.user_by_email(email) is not None:
+            raise Conflict(
+                "An account with that email exists already; send them an invitation instead."
+            )
+        if password is None:
+            raise Invalid("Give a password for the new account.", field="password")
+        check_new_password(password)
+        password_hash = await hash_password(password)
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
-            user = (
-                existing[0]
-                if existing is not None
-                else self.accounts.insert_user(conn, email, password_hash, now)
-            )
+            user = self.accounts.insert_user(conn, email, password_hash, now)
             self.accounts.insert_membership(conn, user.id, actor.org_id, role, now)
-        self._record(actor, "member.add", email, {"role": role.value, "new_user": not existing})
+        self._record(actor, "member.add", email, {"role": role.value, "new_user": True})
         return Member(user_id=user.id, email=email, role=role, since_ms=now)
 
     def set_role(self, actor: Actor, user_id: int, role: Role) -> Member:
         """Only owners make or demote owners; the last owner stays an owner."""
         _require(actor, Scope.MEMBERS_WRITE)
         target = self._member(actor, user_id)
-        if Role.OWNER in (target.role, role):
-            _may_grant(actor, Role.OWNER)
+        # Both ends: nobody re-roles a member above their own permissions, either way.
+        _may_grant(actor, target.role)
+        _may_grant(actor, role)
         if target.role is role:
             return target
         self.accounts.change_role(actor.org_id, user_id, role, was_owner=target.role is Role.OWNER)
-        self._record(
-            actor, "member.role", target.email, {"from": target.role.value, "to": role.value}
-        )
+        detail: dict[str, object] = {"from": target.role.value, "to": role.value}
+        if _RANK[role] < _RANK[target.role]:
+            detail["revoked_invitations"] = self.accounts.delete_invitations(
+                actor.org_id, created_by=user_id
+            )
+        self._record(actor, "member.role", target.email, detail)
         return Member(user_id=user_id, email=target.email, role=role, since_ms=target.since_ms)
 
     def remove_member(self, actor: Actor, user_id: int) -> None:
         _require(actor, Scope.MEMBERS_WRITE)
         target = self._member(actor, user_id)
-        if target.role is Role.OWNER:
-            _may_grant(actor, Role.OWNER)
+        _may_grant(actor, target.role)
         self.accounts.remove_membership(actor.org_id, user_id, was_owner=target.role is Role.OWNER)
         self.sessions.end_all(user_id, org_id=actor.org_id)
-        self._record(actor, "member.remove", target.email, {"role": target.role.value})
+        # What they invited would otherwise let them (or anyone holding the link) back in.
+        revoked = self.accounts.delete_invitations(actor.org_id, created_by=user_id)
+        detail = {"role": target.role.value, "revoked_invitations": revoked}
+        self._record(actor, "member.remove", target.email, detail)
 
     # -- sites -------------------------------------------------------------------------
 
@@ -404,6 +471,12 @@ class AdminService:
 
     def get_site(self, actor: Actor, sitekey: str) -> Site:
         _require(actor, Scope.SITES_READ)
+        return self._site(actor, sitekey)
+
+    def site_to_update(self, actor: Actor, sitekey: str) -> Site:
+        """The current site for a partial edit (PATCH merges nested settings into it):
+        needs sites:write only, since a writer may see what it is about to change."""
+        _require(actor, Scope.SITES_WRITE)
         return self._site(actor, sitekey)
 
     def create_site(
@@ -564,6 +637,36 @@ class AdminService:
         token, expires_ms = self.sessions.start(user.id, org.id, now_ms)
         return SessionGrant(token=token, user=user, org=org, role=role, expires_ms=expires_ms)
 
+    def _take_invitation(self, conn: Connection, token: str, now_ms: int) -> tuple[int, Role]:
+        """Use up a live invitation: its org id and role. Refused, like a dead one, if
+        whoever made it has since left the organization or can no longer grant the role
+        (an invitation from an API token or the CLI lives until it expires or is revoked)."""
+        taken = self.accounts.take_invitation(conn, token, now_ms)
+        if taken is None:
+            raise _dead_invitation()
+        org_id, _, role, created_by = taken
+        if created_by is not None:
+            inviter = self.accounts.member_in(conn, org_id, created_by)
+            if inviter is None:
+                raise _dead_invitation()
+            as_actor = Actor(
+                org_id=org_id, label="", scopes=ROLE_SCOPES[inviter.role], role=inviter.role
+            )
+            try:
+                _may_grant(as_actor, role)
+            except Forbidden:
+                raise _dead_invitation() from None
+        return org_id, role
+
+    def _join(
+        self, conn: Connection, user: User, org_id: int, role: Role, ip: str, now_ms: int
+    ) -> None:
+        self.accounts.insert_membership(conn, user.id, org_id, role, now_ms)
+        self.audit.record(
+            org_id=org_id, actor=f"user:{user.email}", action="member.join", target=user.email,
+            detail={"role": role.value}, ip=ip, now_ms=now_ms, conn=conn,
+        )  # fmt: skip
+
     def _site(self, actor: Actor, sitekey: str) -> Site:
         """The site if the actor's organization owns it; NotFound alike for another
         organization's site and for none, so sitekeys cannot be probed."""
@@ -606,8 +709,14 @@ def _require(actor: Actor, scope: Scope) -> None:
 
 
 def _may_grant(actor: Actor, role: Role) -> None:
+    """Whether the actor may give someone `role` (or act on a member who has it): only
+    with every permission the role holds, so members:write alone cannot make an admin."""
     if role is Role.OWNER and actor.role is not Role.OWNER and actor.label != CLI_LABEL:
         raise Forbidden("Only an owner can make, change or remove an owner.")
+    beyond = ROLE_SCOPES[role] - actor.scopes
+    if beyond:
+        listed = ", ".join(sorted(s.value for s in beyond))
+        raise Forbidden(f"The {role.value} role holds permissions you do not have: {listed}.")
 
 
 def _dead_invitation() -> AdminError:

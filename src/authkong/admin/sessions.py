@@ -107,3 +107,10 @@ class Sessions:
             query = query.where(sessions.c.digest != digest(keep))
         with self.engine.begin() as conn:
             conn.execute(query)
+
+    def switch(self, token: str, org_id: int) -> None:
+        """Point a session at another of its user's organizations (the org switcher)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sessions).where(sessions.c.digest == digest(token)).values(org_id=org_id)
+            )

@@ -3,11 +3,15 @@
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
+from authkong.admin import setup_code
+from authkong.admin.accounts import Accounts
 from authkong.cli._common import data_dir_option, open_registry, print_site
 from authkong.config import TRUSTED_PROXIES_ENV, Settings, check_networks
 from authkong.domain.clock import SystemClock
@@ -17,15 +21,26 @@ from authkong.storage import ephemeral_sqlite, keyfile
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 
 
+_INVITE_TOKEN = re.compile(r"(/admin/invite/)[^/?#]+")
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """A request path as the access log may show it: no query string (a GET siteverify
+    carries the secret there) and no invitation token (/admin/invite/<token> is a
+    credential: whoever reads the log could join with it)."""
+    return _INVITE_TOKEN.sub(rf"\g<1>{REDACTED}", path.split("?", 1)[0])
+
+
 class _RedactQuery(logging.Filter):
-    """Access-log lines without query strings: a GET siteverify carries the secret there."""
+    """Applies redact_path to uvicorn's access-log lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3:
             args = list(record.args)
             path = args[2]
             if isinstance(path, str):
-                args[2] = path.split("?", 1)[0]
+                args[2] = redact_path(path)
                 record.args = tuple(args)
         return True
 
@@ -47,6 +62,21 @@ def _networks_option(
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     return value
+
+
+def _announce_setup(engine: Engine, data_dir: Path, base: str) -> None:
+    """While no user exists, print the code that /admin's first-run setup asks for.
+
+    Printed at every start until the owner exists, so an operator who missed it need
+    not go looking; the app itself also makes the file (app.py), for other launchers.
+    """
+    if not Accounts(engine).any_user():
+        code = setup_code.ensure(data_dir)
+        click.echo(f"Set up the dashboard: open {base}/admin and enter the setup code {code}")
+        click.echo(f"      (also in {setup_code.path(data_dir)}; it stops working once")
+        click.echo("      the owner exists, or make one here: authkong user create --role owner)")
+    else:
+        setup_code.remove(data_dir)
 
 
 @click.command()
@@ -74,12 +104,14 @@ def serve(
     try:
         Settings()  # worker processes read the environment: fail here, once, and clearly
     except ValueError as error:
-        raise click.UsageError(f"{TRUSTED_PROXIES_ENV}: {error}") from None
+        raise click.UsageError(f"bad setting in the environment: {error}") from None
     data_dir = data_dir.resolve()
     registry = open_registry(data_dir)
     keyfile.load_or_create(data_dir)
     ephemeral_sqlite.prepare(Settings(data_dir=data_dir).ephemeral_path)
-    if not registry.all_sites():
+    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
+    first_start = not registry.all_sites()
+    if first_start:
         created = registry.create_site(
             name="Demo",
             domains=DEMO_DOMAINS,
@@ -87,13 +119,13 @@ def serve(
             token_lifetime=DEFAULT_TOKEN_LIFETIME,
             now_ms=SystemClock().now_ms(),
         )
-        base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
         click.echo("First start: created a demo site for localhost and 127.0.0.1.")
         print_site(created.site, as_json=False, secret=created.secret)
         click.echo(f"Next: open {base}/demo to try the widget")
         click.echo(f"      verify tokens at {base}/api/siteverify")
-        click.echo(f"      manage sites at {base}/admin (the first visit makes the owner)")
+        click.echo(f"      manage sites at {base}/admin")
         click.echo("      or here: authkong site create --name NAME --domain example.com")
+    _announce_setup(registry.engine, data_dir, base)
     registry.engine.dispose()
     os.environ["AUTHKONG_DATA_DIR"] = str(data_dir)
     uvicorn.run(

@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import click
 
+from authkong.admin import setup_code
 from authkong.admin.model import AdminError, Role
 from authkong.cli._common import data_dir_option, fail, json_option, open_admin
 
@@ -54,6 +55,8 @@ def user_create(
         made, org = anyio.run(admin.create_user, email, password, org_name, Role(role))
     except AdminError as exc:
         fail(exc.message)
+    # A user exists now, so /admin offers no first-run setup: its code is void.
+    setup_code.remove(data_dir)
     if as_json:
         body = {"id": made.id, "email": made.email, "org": org.name, "role": role}
         click.echo(json.dumps(body, indent=2))

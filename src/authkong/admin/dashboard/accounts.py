@@ -1,4 +1,5 @@
-"""Pages about who you are: first-run setup, log in and out, invitations, your password."""
+"""Pages about who you are: first-run setup, log in and out, invitations, your password,
+and which of your organizations you are working in."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authkong.admin import setup_code
 from authkong.admin.dashboard import forms, render, security
 from authkong.admin.dashboard.guard import (
     Viewer,
@@ -14,9 +16,26 @@ from authkong.admin.dashboard.guard import (
     client_ip,
     form,
     member_page,
+    secret_link_page,
     visitor_page,
 )
-from authkong.admin.model import AdminError, Invalid, SessionGrant, Throttled
+from authkong.admin.model import (
+    AdminError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    SessionGrant,
+    Throttled,
+    User,
+)
+from authkong.api.rate_limit import client_key
+from authkong.api.services import services
+
+WRONG_SETUP_CODE = (
+    "That is not the setup code. Find it in the server's start-up output or in the file "
+    "setup-code in its data directory."
+)
 
 
 def _start_session(request: Request, grant: SessionGrant) -> Response:
@@ -31,7 +50,7 @@ def _start_session(request: Request, grant: SessionGrant) -> Response:
 async def home(request: Request, visitor: Visitor) -> Response:
     """/admin: the setup form on first run, else the sites (or the login page)."""
     if await run_in_threadpool(admin(request).needs_setup):
-        return render.page(request, "setup.html", title="Set up AuthKong", csrf=visitor.csrf)
+        return _setup_page(request, visitor)
     token = security.read_cookie(request, security.SESSION_COOKIE)
     found = None
     if token:
@@ -41,19 +60,43 @@ async def home(request: Request, visitor: Visitor) -> Response:
     return render.redirect(request, "/admin/login")
 
 
+def _setup_page(
+    request: Request,
+    visitor: Visitor,
+    error: AdminError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    response = render.page(
+        request, "setup.html", error.status if error else 200, title="Set up AuthKong",
+        csrf=visitor.csrf, error=error.message if error else None, values=values or {},
+    )  # fmt: skip
+    if isinstance(error, Throttled):
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
+
+
 @visitor_page
 async def setup(request: Request, visitor: Visitor) -> Response:
+    """Make the owner; only with the setup code, so that whoever reaches /admin first
+    cannot claim a fresh (or upgraded) server and every site it holds."""
     data = await form(request)
     values = {"email": forms.text(data, "email"), "org": forms.text(data, "org")}
+    svc = services(request)
+    ip = client_ip(request)
     try:
-        grant = await admin(request).create_first_owner(
-            values["email"], forms.new_password(data), values["org"], client_ip(request)
+        # Per client, like login: the code is far too long to guess, this just keeps a
+        # guesser from hammering the endpoint.
+        if not await run_in_threadpool(svc.admin.needs_setup):
+            raise Conflict("The owner account exists already; log in instead.")
+        await svc.admin.throttle.check(f"setup:{client_key(ip)}", ip)
+        if not setup_code.matches(svc.settings.data_dir, forms.raw(data, "setup_code")):
+            raise Forbidden(WRONG_SETUP_CODE)
+        grant = await svc.admin.create_first_owner(
+            values["email"], forms.new_password(data), values["org"], ip
         )
-    except Invalid as error:
-        return render.page(
-            request, "setup.html", error.status, title="Set up AuthKong", csrf=visitor.csrf,
-            error=error.message, values=values,
-        )  # fmt: skip
+    except (Invalid, Forbidden, Throttled) as error:  # Conflict: the error page
+        return _setup_page(request, visitor, error, values)
+    setup_code.remove(svc.settings.data_dir)
     return _start_session(request, grant)
 
 
@@ -80,29 +123,69 @@ async def login(request: Request, visitor: Visitor) -> Response:
 
 @member_page
 async def logout(request: Request, viewer: Viewer) -> Response:
-    await run_in_threadpool(admin(request).logout, viewer.session_token)
+    await run_in_threadpool(admin(request).logout, viewer.session_token, client_ip(request))
     response = render.redirect(request, "/admin/login")
     security.clear_cookie(request, response, security.SESSION_COOKIE)
     return response
 
 
-@visitor_page
+def _logged_in_user(request: Request) -> User | None:
+    token = security.read_cookie(request, security.SESSION_COOKIE)
+    found = admin(request).session_actor(token, client_ip(request)) if token else None
+    return found[0] if found else None
+
+
+@secret_link_page
 async def invitation(request: Request, visitor: Visitor) -> Response:
-    """/admin/invite/<token>: the invited person chooses a password and joins."""
+    """/admin/invite/<token>: someone new chooses a password and joins; someone with an
+    account joins while logged in as the invited email (never with the link alone)."""
     token = request.path_params["token"]
+    svc = admin(request)
+    offer = await run_in_threadpool(svc.invitation_offer, token)
+    if offer is None:
+        raise NotFound("This invitation is not valid: it expired, was used, or never existed.")
+    email, role, org = offer
+    user = await run_in_threadpool(_logged_in_user, request)
+    context: dict[str, Any] = {
+        "title": f"Join {org.name}",
+        "csrf": visitor.csrf,
+        "email": email,
+        "role": role,
+        "org": org,
+        "user": user,
+    }
+    response: Response
     if request.method == "GET":
-        return render.page(request, "invite.html", title="Join", csrf=visitor.csrf)
+        response = render.page(request, "invite.html", **context)
+    elif user is not None and user.email == email:
+        session = security.read_cookie(request, security.SESSION_COOKIE) or ""
+        await run_in_threadpool(svc.join_invitation, token, session, client_ip(request))
+        response = render.redirect(request, "/admin/sites")
+    else:
+        data = await form(request)
+        try:
+            grant = await svc.accept_invitation(token, forms.new_password(data), client_ip(request))
+        except AdminError as error:
+            response = render.page(
+                request, "invite.html", error.status, error=error.message, **context
+            )
+        else:
+            response = _start_session(request, grant)
+    return response
+
+
+@member_page
+async def switch_org(request: Request, viewer: Viewer) -> Response:
+    """The header's organization switcher: this session now works in another of the
+    user's organizations (and the next login opens it)."""
     data = await form(request)
-    try:
-        grant = await admin(request).accept_invitation(
-            token, forms.new_password(data), client_ip(request)
-        )
-    except Invalid as error:
-        return render.page(
-            request, "invite.html", error.status, title="Join", csrf=visitor.csrf,
-            error=error.message,
-        )  # fmt: skip
-    return _start_session(request, grant)
+    value = forms.text(data, "org_id")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise NotFound("You are not a member of that organization.")
+    await run_in_threadpool(
+        admin(request).switch_org, viewer.session_token, int(value), client_ip(request)
+    )
+    return render.redirect(request, "/admin/sites")
 
 
 @member_page

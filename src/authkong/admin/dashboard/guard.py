@@ -33,6 +33,8 @@ class Viewer:
     org: Organization | None
     session_token: str
     csrf: str
+    orgs: tuple[Organization, ...] = ()
+    """Every organization the user belongs to (the header's switcher, when several)."""
 
     @property
     def role(self) -> Role | None:
@@ -81,8 +83,8 @@ async def form(request: Request) -> FormData:
     return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
 
 
-async def _genuine(request: Request, expected: str) -> bool:
-    if not security.same_origin(request):
+async def _genuine(request: Request, expected: str, *, null_origin: bool = False) -> bool:
+    if not security.same_origin(request, null_ok=null_origin):
         return False
     data = await form(request)
     return security.tokens_match(expected, data.get(security.CSRF_FIELD))
@@ -110,7 +112,14 @@ def member_page(handler: MemberHandler) -> Callable[[Request], Awaitable[Respons
             return render.forbidden_csrf(request)
         orgs = await run_in_threadpool(admin(request).organizations_of, user.id)
         org = next((o for o, _ in orgs if o.id == actor.org_id), None)
-        viewer = Viewer(user=user, actor=actor, org=org, session_token=token, csrf=csrf)
+        viewer = Viewer(
+            user=user,
+            actor=actor,
+            org=org,
+            session_token=token,
+            csrf=csrf,
+            orgs=tuple(o for o, _ in orgs),
+        )
         try:
             return await handler(request, viewer)
         except AdminError as error:
@@ -120,15 +129,36 @@ def member_page(handler: MemberHandler) -> Callable[[Request], Awaitable[Respons
 
 
 def visitor_page(handler: VisitorHandler) -> Callable[[Request], Awaitable[Response]]:
+    return _visitor_endpoint(handler, secret_path=False)
+
+
+def secret_link_page(handler: VisitorHandler) -> Callable[[Request], Awaitable[Response]]:
+    """visitor_page for a page whose path is a credential (/admin/invite/<token>): every
+    answer says Referrer-Policy: no-referrer, so neither its own stylesheet request nor a
+    followed link hands the path to a proxy's log. Browsers then send "Origin: null" with
+    its forms, which is accepted here alone: the CSRF token, bound to the SameSite=Strict
+    pre-session cookie, still has to match."""
+    return _visitor_endpoint(handler, secret_path=True)
+
+
+def _visitor_endpoint(
+    handler: VisitorHandler, *, secret_path: bool
+) -> Callable[[Request], Awaitable[Response]]:
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
+        response = await answer(request)
+        if secret_path:
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    async def answer(request: Request) -> Response:
         if not security.is_secure(request) and not security.is_local_http(request):
             return render.https_required(request)
         key = csrf_key(request)
         presession = security.read_cookie(request, security.PRESESSION_COOKIE)
         if request.method == "POST":
             if presession is None or not await _genuine(
-                request, security.presession_csrf(key, presession)
+                request, security.presession_csrf(key, presession), null_origin=secret_path
             ):
                 return render.forbidden_csrf(request)
             visitor = Visitor(security.presession_csrf(key, presession), None)

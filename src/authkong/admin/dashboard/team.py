@@ -1,5 +1,6 @@
 """Pages about the organization: members and invitations, API tokens, the audit log."""
 
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -8,7 +9,16 @@ from starlette.responses import Response
 
 from authkong.admin.dashboard import forms, render
 from authkong.admin.dashboard.guard import Viewer, admin, form, member_page
-from authkong.admin.model import ApiToken, Invalid, Invitation, Role, Scope
+from authkong.admin.model import (
+    AdminError,
+    ApiToken,
+    Conflict,
+    Invalid,
+    Invitation,
+    NotFound,
+    Role,
+    Scope,
+)
 from authkong.api.services import services
 
 AUDIT_PAGE = 50
@@ -19,7 +29,12 @@ NOTICES = {
     "role": "Role changed.",
     "removed": "Member removed.",
     "revoked": "Token revoked.",
+    "uninvited": "Invitation revoked; its link no longer works.",
 }
+_ID = re.compile(r"[0-9]{1,18}")
+"""Ids as the dashboard accepts them: ASCII digits only (str.isdigit() passes "²", which
+int() refuses; int() takes "1_0" and other scripts' digits), short enough for SQLite's
+64-bit integers."""
 
 
 def _ctx(viewer: Viewer, title: str, section: str, **more: Any) -> dict[str, Any]:
@@ -27,10 +42,10 @@ def _ctx(viewer: Viewer, title: str, section: str, **more: Any) -> dict[str, Any
 
 
 def _int_param(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except ValueError:
-        raise Invalid("Not a valid id.", field=name) from None
+    value = request.path_params[name]
+    if not _ID.fullmatch(value):
+        raise NotFound("No such item.")  # as for an id that does not exist
+    return int(value)
 
 
 async def _members_page(
@@ -38,10 +53,11 @@ async def _members_page(
     viewer: Viewer,
     *,
     invitation: Invitation | None = None,
-    error: Invalid | None = None,
+    error: AdminError | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
     members = await run_in_threadpool(admin(request).members, viewer.actor)
+    pending = await run_in_threadpool(admin(request).invitations, viewer.actor)
     link = None
     if invitation is not None:
         link = f"{str(request.base_url).rstrip('/')}/admin/invite/{invitation.token}"
@@ -54,6 +70,7 @@ async def _members_page(
             "Members",
             "members",
             members=members,
+            pending=pending,
             roles=list(Role),
             invitation=invitation,
             invite_link=link,
@@ -76,7 +93,7 @@ async def invite(request: Request, viewer: Viewer) -> Response:
         invitation = await run_in_threadpool(
             admin(request).invite, viewer.actor, forms.text(data, "email"), forms.role(data)
         )
-    except Invalid as error:
+    except (Invalid, Conflict) as error:
         return await _members_page(request, viewer, error=error, values=forms.submitted(data))
     return await _members_page(request, viewer, invitation=invitation)
 
@@ -91,9 +108,16 @@ async def add_member(request: Request, viewer: Viewer) -> Response:
         await admin(request).add_member(
             viewer.actor, forms.text(data, "email"), forms.role(data), password
         )
-    except Invalid as error:
+    except (Invalid, Conflict) as error:  # an existing account: the page says to invite
         return await _members_page(request, viewer, error=error, values=forms.submitted(data))
     return render.redirect(request, "/admin/members?done=added")
+
+
+@member_page
+async def revoke_invitation(request: Request, viewer: Viewer) -> Response:
+    invitation_id = _int_param(request, "invitation_id")
+    await run_in_threadpool(admin(request).revoke_invitation, viewer.actor, invitation_id)
+    return render.redirect(request, "/admin/members?done=uninvited")
 
 
 @member_page
@@ -170,7 +194,11 @@ async def revoke_token(request: Request, viewer: Viewer) -> Response:
 @member_page
 async def audit(request: Request, viewer: Viewer) -> Response:
     before = request.query_params.get("before")
-    before_id = int(before) if before and before.isdigit() else None
+    before_id = None
+    if before is not None:
+        if not _ID.fullmatch(before):
+            raise NotFound("No such page of the audit log.")
+        before_id = int(before)
     entries = await run_in_threadpool(
         lambda: admin(request).audit_log(viewer.actor, limit=AUDIT_PAGE, before_id=before_id)
     )

@@ -8,6 +8,10 @@ solved, offline) and `emailvalid` (of the optional `email` parameter, an address
 bare domain; a disposable one also raises the fraudscore).
 """
 
+from functools import partial
+
+import anyio
+
 from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather
 from authkong.api.http import BadInput
@@ -54,9 +58,16 @@ async def siteverify(request: HotRequest) -> JsonReply:
     params = await gather(request)
     if isinstance(params, BadInput):
         return failure(MESSAGES[Failure.BAD_REQUEST])
-    emailvalid = check_email(params.get("email"))
+    svc = services(request)
+    email, dns_timeout_s = params.get("email"), svc.settings.email_dns_timeout_s
+    if dns_timeout_s and email:
+        # The DNS check blocks; it runs in a thread so other requests go on meanwhile.
+        check = partial(check_email, email, check_dns=True, dns_timeout_s=dns_timeout_s)
+        emailvalid = await anyio.to_thread.run_sync(check)
+    else:
+        emailvalid = check_email(email)
     verdict = await verify(
-        services(request),
+        svc,
         secret=params.get("secret"),
         response=params.get("response"),
         disposable_email=emailvalid == "disposable_email",
