@@ -144,7 +144,7 @@ class Accounts:
                 select(organizations.c.id, organizations.c.name, memberships.c.role)
                 .join(memberships, memberships.c.org_id == organizations.c.id)
                 .where(memberships.c.user_id == user_id)
-                # The order they joined in: login falls back to the first one (service.py).
+                # The order they joined in: login falls back to the first one (service/).
                 .order_by(memberships.c.created_ms, organizations.c.id)
             ).all()
         return [(Organization(id=r.id, name=r.name), Role(r.role)) for r in rows]

@@ -27,7 +27,7 @@ class Services:
     stats: Stats
     """This worker's analytics counters (admin/stats.py)."""
     admin: AdminService
-    """The service layer under the dashboard, the admin API and the CLI (admin/service.py)."""
+    """The service layer under the dashboard, the admin API and the CLI (admin/service/)."""
     proxies: TrustedProxies | None = field(init=False)
     """The parsed Settings.trusted_proxies; None when there are none (the default)."""
     velocity: Velocity = field(init=False)
