@@ -338,6 +338,40 @@ def test_audit_log_records_each_action_without_secrets(
         assert secret not in everything
 
 
+class _AuditDown(Exception):
+    pass
+
+
+def test_a_site_change_and_its_audit_entry_commit_together(
+    admin: AdminService, org_a: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the audit entry cannot be written, the site change it records is rolled back:
+    no site created, changed, rotated or deleted without its entry (a retry then does not
+    make a duplicate)."""
+    owner = org_a.owner
+    made = admin.create_site(owner, name="Shop", domains=("example.com",), difficulty=CHEAP)
+    sitekey, before = made.site.sitekey, admin.get_site(owner, made.site.sitekey)
+    entries = len(admin.audit_log(owner))
+
+    def failing_insert(*_args: object, **_kwargs: object) -> None:
+        raise _AuditDown
+
+    monkeypatch.setattr(admin.audit, "record", failing_insert)
+    attempts: list[Callable[[], object]] = [
+        lambda: admin.create_site(owner, name="Twice", domains=("example.com",)),
+        lambda: admin.update_site(owner, sitekey, SiteChanges(name="Renamed")),
+        lambda: admin.rotate_secret(owner, sitekey, 60),
+        lambda: admin.delete_site(owner, sitekey),
+    ]
+    for attempt in attempts:
+        with pytest.raises(_AuditDown):
+            attempt()
+    monkeypatch.undo()
+    assert [s.sitekey for s in admin.list_sites(owner)] == [sitekey]
+    assert admin.get_site(owner, sitekey) == before  # same name, same secrets
+    assert len(admin.audit_log(owner)) == entries
+
+
 def test_audit_log_is_per_org_and_pages(admin: AdminService, org_a: Org, org_b: Org) -> None:
     """Each organization sees only its entries; before_id pages back; viewers may read."""
     made = {new_site(admin, org_a.owner, name) for name in ("one", "two", "three")}

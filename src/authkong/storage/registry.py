@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -30,6 +31,10 @@ from authkong.domain.site import (
     new_sitekey,
 )
 from authkong.storage.tables import site_secrets, sites
+
+InTransaction = Callable[[Connection, Site], None]
+"""Work that must commit or roll back with a site change (its audit entry): called inside
+the change's transaction with the site as it now is (for a deletion, as it was)."""
 
 
 class SiteNotFound(LookupError):
@@ -103,6 +108,7 @@ class Registry:
         rate_limits: RateLimits | None = None,
         risk: RiskSettings | None = None,
         org_id: int | None = None,
+        also: InTransaction | None = None,
     ) -> NewSecret:
         sitekey = sitekey or new_sitekey()
         secret = new_secret()
@@ -130,6 +136,8 @@ class Registry:
                 )
             )
             site = self._load(conn, sitekey)[0]
+            if also is not None:
+                also(conn, site)
         return NewSecret(site=site, secret=secret)
 
     def update_site(
@@ -143,6 +151,7 @@ class Registry:
         token_lifetime: int | None = None,
         rate_limits: RateLimits | None = None,
         risk: RiskSettings | None = None,
+        also: InTransaction | None = None,
     ) -> Site:
         changes: dict[str, object] = {"updated_ms": now_ms}
         if name is not None:
@@ -162,9 +171,14 @@ class Registry:
             done = conn.execute(update(sites).where(sites.c.sitekey == sitekey).values(**changes))
             if done.rowcount == 0:
                 raise SiteNotFound(sitekey)
-            return self._load(conn, sitekey)[0]
+            site = self._load(conn, sitekey)[0]
+            if also is not None:
+                also(conn, site)
+            return site
 
-    def rotate_secret(self, sitekey: str, *, overlap_ms: int, now_ms: int) -> NewSecret:
+    def rotate_secret(
+        self, sitekey: str, *, overlap_ms: int, now_ms: int, also: InTransaction | None = None
+    ) -> NewSecret:
         """Issue a new secret; the current one keeps working for `overlap_ms` more."""
         secret = new_secret()
         with self.engine.begin() as conn:
@@ -187,6 +201,8 @@ class Registry:
             )
             conn.execute(update(sites).where(sites.c.id == site_id).values(updated_ms=now_ms))
             site = self._load(conn, sitekey)[0]
+            if also is not None:
+                also(conn, site)
         return NewSecret(site=site, secret=secret)
 
     def adopt_unassigned(self, conn: Connection, org_id: int, now_ms: int) -> list[str]:
@@ -203,10 +219,14 @@ class Registry:
             )
         return adopted
 
-    def delete_site(self, sitekey: str) -> None:
+    def delete_site(self, sitekey: str, also: InTransaction | None = None) -> None:
         with self.engine.begin() as conn:
-            if conn.execute(delete(sites).where(sites.c.sitekey == sitekey)).rowcount == 0:
+            found = self._load(conn, sitekey)
+            if not found:
                 raise SiteNotFound(sitekey)
+            conn.execute(delete(sites).where(sites.c.sitekey == sitekey))
+            if also is not None:
+                also(conn, found[0])
 
     # -- internals -----------------------------------------------------------------
 

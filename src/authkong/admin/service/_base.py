@@ -9,6 +9,8 @@ they use, and AdminService (__init__.py) combines them.
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from sqlalchemy.engine import Connection
+
 from authkong.admin.accounts import Accounts
 from authkong.admin.analytics import Analytics, Span
 from authkong.admin.api_tokens import ApiTokens
@@ -93,7 +95,10 @@ class ServiceBase:
         target: str,
         detail: Mapping[str, object],
         org_id: int | None = None,
+        conn: Connection | None = None,
     ) -> None:
+        """Write an audit entry; with `conn`, inside that transaction (it commits or rolls
+        back with the change it records)."""
         self.audit.record(
             org_id=actor.org_id if actor.org_id != ANY_ORG else org_id,
             actor=actor.label,
@@ -102,6 +107,7 @@ class ServiceBase:
             detail=detail,
             ip=actor.ip,
             now_ms=self.clock.now_ms(),
+            conn=conn,
         )
 
 

@@ -64,7 +64,7 @@ class SitesMixin(ServiceBase):
     ) -> NewSecret:
         """Invalid (with `field`) for a bad name, domain or setting."""
         _require(actor, Scope.SITES_WRITE)
-        created = self.registry.create_site(
+        return self.registry.create_site(
             name=site_checks.check_name(name),
             domains=site_checks.check_domains(domains),
             difficulty=site_checks.check_difficulty(difficulty or PRESETS[DEFAULT_PRESET]),
@@ -75,11 +75,11 @@ class SitesMixin(ServiceBase):
             rate_limits=rate_limits,
             risk=risk,
             org_id=None if actor.org_id == ANY_ORG else actor.org_id,
-        )
-        site = created.site
-        detail = {"name": site.name, "domains": list(site.domains)}
-        self._record(actor, "site.create", site.sitekey, detail, org_id=site.org_id)
-        return created
+            also=lambda conn, site: self._record(
+                actor, "site.create", site.sitekey,
+                {"name": site.name, "domains": list(site.domains)}, site.org_id, conn,
+            ),
+        )  # fmt: skip
 
     def update_site(self, actor: Actor, sitekey: str, changes: SiteChanges) -> Site:
         _require(actor, Scope.SITES_WRITE)
@@ -102,10 +102,12 @@ class SitesMixin(ServiceBase):
                 token_lifetime=lifetime,
                 rate_limits=changes.rate_limits,
                 risk=changes.risk,
+                also=lambda conn, site: self._record(
+                    actor, "site.update", sitekey, _changed(current, site), site.org_id, conn
+                ),
             )
         except SiteNotFound:
             raise NotFound from None
-        self._record(actor, "site.update", sitekey, _changed(current, updated), updated.org_id)
         return updated
 
     def rotate_secret(self, actor: Actor, sitekey: str, overlap_s: int) -> NewSecret:
@@ -114,21 +116,29 @@ class SitesMixin(ServiceBase):
         overlap_s = site_checks.check_overlap(overlap_s)
         try:
             rotated = self.registry.rotate_secret(
-                sitekey, overlap_ms=overlap_s * 1000, now_ms=self.clock.now_ms()
+                sitekey,
+                overlap_ms=overlap_s * 1000,
+                now_ms=self.clock.now_ms(),
+                also=lambda conn, _site: self._record(
+                    actor, "secret.rotate", sitekey, {"overlap_s": overlap_s}, site.org_id, conn
+                ),
             )
         except SiteNotFound:
             raise NotFound from None
-        self._record(actor, "secret.rotate", sitekey, {"overlap_s": overlap_s}, site.org_id)
         return rotated
 
     def delete_site(self, actor: Actor, sitekey: str) -> None:
         _require(actor, Scope.SITES_WRITE)
         site = self._site(actor, sitekey)
         try:
-            self.registry.delete_site(sitekey)
+            self.registry.delete_site(
+                sitekey,
+                also=lambda conn, _site: self._record(
+                    actor, "site.delete", sitekey, {"name": site.name}, site.org_id, conn
+                ),
+            )
         except SiteNotFound:
             raise NotFound from None
-        self._record(actor, "site.delete", sitekey, {"name": site.name}, site.org_id)
 
 
 def _changed(before: Site, after: Site) -> dict[str, object]:
