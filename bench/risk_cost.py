@@ -7,13 +7,17 @@ difference is not lost in the server's own cost) for each site in turn, once wit
 addresses (ordinary traffic) and once with one address flooding (the worst case: every
 challenge weighs a high velocity and hits the wait cap). Prints µs per challenge and ratios.
 Redemption and siteverify always weigh their signals; their cost is printed by function.
-Run: .venv/bin/python bench/risk_cost.py
+Last, one velocity sync (api/velocity_sync.py) of 1,000 and 10,000 keys, on SQLite and on
+the in-memory store, with the longest the event loop waited meanwhile (what a request
+arriving during a sync could wait).
+Run: PYTHONPATH=. .venv/bin/python bench/risk_cost.py
 """
 
 import asyncio
 import json
 import statistics
 import tempfile
+import time
 import timeit
 from pathlib import Path
 from typing import Any
@@ -24,10 +28,16 @@ from tests.support import make_site
 from authkong.api import challenge as challenge_api
 from authkong.api import risk_signals
 from authkong.api.asgi import HotRequest
+from authkong.api.velocity import Velocity
+from authkong.api.velocity_sync import VelocitySync
 from authkong.app import create_app
 from authkong.config import Settings
+from authkong.domain.clock import FakeClock
 from authkong.domain.site import RateLimits, RiskSettings
 from authkong.domain.token import ResponseToken
+from authkong.storage.ephemeral import EphemeralStore
+from authkong.storage.ephemeral_memory import MemoryEphemeralStore
+from authkong.storage.ephemeral_sqlite import SqliteEphemeralStore
 
 CALLS, ROUNDS = 3000, 5
 
@@ -102,5 +112,59 @@ def main() -> None:
     client.__exit__(None, None, None)
 
 
+def sync_ms(keys: int, sqlite: bool) -> tuple[float, float, float]:
+    """One sync of `keys` new keys, then one of the same keys again (ms each), and the
+    longest gap between the 1 ms ticks of a task running meanwhile on the event loop (ms)."""
+    clock = FakeClock()
+    store: EphemeralStore = (
+        SqliteEphemeralStore(Path(tempfile.mkdtemp()) / "ephemeral.sqlite3", clock)
+        if sqlite
+        else MemoryEphemeralStore(clock)
+    )
+    velocity = Velocity(clock.now_ms())
+    syncer = VelocitySync(velocity, store, clock, keys_per_count=keys)
+
+    async def two_syncs() -> tuple[float, float, float]:
+        times, stall = [], 0.0
+        for _ in range(2):
+            for n in range(keys):
+                velocity.challenges.hit(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}", clock.now_ms())
+            done = asyncio.Event()
+
+            async def ticker(done: asyncio.Event) -> float:
+                # 1 ms ticks, so the ticker does not itself compete for the GIL.
+                longest, last = 0.0, time.perf_counter()
+                while not done.is_set():
+                    await asyncio.sleep(0.001)
+                    now = time.perf_counter()
+                    longest, last = max(longest, now - last), now
+                return longest
+
+            ticking = asyncio.create_task(ticker(done))
+            await asyncio.sleep(0)
+            start = time.perf_counter()
+            assert await syncer.sync()
+            times.append((time.perf_counter() - start) * 1000)
+            done.set()
+            stall = max(stall, await ticking * 1000)
+            assert syncer.synced_keys == keys
+        await store.close()
+        return times[0], times[1], stall
+
+    return asyncio.run(two_syncs())
+
+
+def main_sync() -> None:
+    for keys in (1_000, 10_000):
+        for sqlite in (True, False):
+            new, again, stall = sync_ms(keys, sqlite)
+            name = "SQLite" if sqlite else "memory"
+            print(
+                f"velocity sync of {keys:,} keys ({name} store): {new:.1f} ms new, "
+                f"{again:.1f} ms again; longest gap between 1 ms ticks {stall:.1f} ms"
+            )
+
+
 if __name__ == "__main__":
     main()
+    main_sync()

@@ -176,6 +176,41 @@ def test_claims_and_counters_survive_each_other(
     assert runner.run(store.incr("x", 60)) == 2
 
 
+def test_add_counts_adds_many_and_returns_totals(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """add_counts adds each delta and returns every key's total; a 0 delta only reads."""
+    until = clock.now_ms() + 60_000
+    assert runner.run(store.add_counts({"v:a": (2, until), "v:b": (1, until)})) == {
+        "v:a": 2,
+        "v:b": 1,
+    }
+    got = runner.run(store.add_counts({"v:a": (3, until), "v:b": (0, until), "v:c": (0, until)}))
+    assert got == {"v:a": 5, "v:b": 1, "v:c": 0}
+    assert runner.run(store.purge()) == 0
+    clock.advance(60)
+    assert runner.run(store.purge()) == 2  # a read never created "v:c"
+
+
+def test_add_counts_start_again_after_their_expiry(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A counter lives until the expiry of its first add; later adds do not extend it."""
+    first = clock.now_ms() + 10_000
+    assert runner.run(store.add_counts({"v:a": (4, first)})) == {"v:a": 4}
+    clock.advance(9.999)
+    assert runner.run(store.add_counts({"v:a": (1, first + 50_000)})) == {"v:a": 5}
+    clock.advance(0.001)
+    assert runner.run(store.add_counts({"v:a": (0, first + 50_000)})) == {"v:a": 0}
+    assert runner.run(store.add_counts({"v:a": (2, first + 50_000)})) == {"v:a": 2}
+
+
+def test_add_counts_and_incr_share_counters(store: EphemeralStore, runner: asyncio.Runner) -> None:
+    """add_counts and incr on one key add into the same counter."""
+    assert runner.run(store.incr("v:a", 60, 3)) == 3
+    assert runner.run(store.add_counts({"v:a": (2, 2**50)})) == {"v:a": 5}
+
+
 # -- token buckets -------------------------------------------------------------------
 
 
@@ -401,3 +436,40 @@ def test_sqlite_takes_are_atomic_across_processes(tmp_path: Path) -> None:
     """Six processes taking 240 times from one bucket of 100 are allowed exactly 100 in all."""
     outcomes = _race(tmp_path, _take_worker)
     assert sum(outcomes.values()) == RACE_BURST
+
+
+ADDS_PER_PROCESS = 20
+
+
+def _add_worker(
+    path: str,
+    worker: int,
+    barrier: "multiprocessing.synchronize.Barrier",
+    results: "multiprocessing.Queue[object]",
+) -> None:
+    """Open the store when everyone does, then add to two shared counters, a batch at a time."""
+    try:
+        barrier.wait(timeout=60)
+        store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
+        barrier.wait(timeout=60)
+
+        async def add_all() -> list[dict[str, int]]:
+            seen = [
+                await store.add_counts({"v:all": (1, 2**50), f"v:{worker}": (worker, 2**50)})
+                for _ in range(ADDS_PER_PROCESS)
+            ]
+            await store.close()
+            return seen
+
+        results.put((worker, asyncio.run(add_all())))
+    except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
+        results.put((worker, repr(exc)))
+
+
+def test_sqlite_add_counts_are_atomic_across_processes(tmp_path: Path) -> None:
+    """Six processes adding to one counter lose no add, and each total is seen once."""
+    outcomes = _race(tmp_path, _add_worker)
+    totals = [batch["v:all"] for seen in outcomes.values() for batch in seen]
+    assert sorted(totals) == list(range(1, RACE_PROCESSES * ADDS_PER_PROCESS + 1))
+    for worker, seen in outcomes.items():
+        assert seen[-1][f"v:{worker}"] == worker * ADDS_PER_PROCESS

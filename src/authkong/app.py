@@ -133,7 +133,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await svc.stats.start(svc.settings.stats_flush_s)
+        await svc.velocity_sync.start(svc.settings.velocity_sync_s)
         yield
+        await svc.velocity_sync.stop()  # with a last sync, before the store closes
         await svc.stats.stop()  # with a last flush of this worker's counts
         svc.stats.close()
         await svc.store.close()

@@ -71,6 +71,12 @@ class Settings:
     stats_flush_s: float = field(default_factory=lambda: env_number("AUTHKONG_STATS_FLUSH_S", 5.0))
     """How often (seconds) each worker adds its analytics counts to stats.sqlite3; env
     AUTHKONG_STATS_FLUSH_S. A worker killed without a shutdown loses at most this much."""
+    velocity_sync_s: float = field(
+        default_factory=lambda: env_number("AUTHKONG_VELOCITY_SYNC_S", 1.0)
+    )
+    """How often (seconds) each worker adds its velocity counts to the ephemeral store and
+    reads back every worker's; env AUTHKONG_VELOCITY_SYNC_S. What the risk model and
+    adaptive difficulty read lags the other workers' counts by at most about this much."""
     email_dns_timeout_s: int = field(
         default_factory=lambda: env_number("AUTHKONG_EMAIL_DNS_TIMEOUT_S", 0)
     )
@@ -104,6 +110,10 @@ class Settings:
         if not 0 < self.stats_flush_s < float("inf"):
             raise ValueError(
                 "the stats flush interval (AUTHKONG_STATS_FLUSH_S) must be positive seconds"
+            )
+        if not 0 < self.velocity_sync_s < float("inf"):
+            raise ValueError(
+                "the velocity sync interval (AUTHKONG_VELOCITY_SYNC_S) must be positive seconds"
             )
 
     @property

@@ -9,6 +9,7 @@ from authkong.admin.stats import Stats
 from authkong.api.asgi import HotRequest
 from authkong.api.client_ip import TrustedProxies
 from authkong.api.velocity import Velocity
+from authkong.api.velocity_sync import VelocitySync
 from authkong.config import Settings
 from authkong.domain.clock import Clock
 from authkong.storage.ephemeral import EphemeralStore
@@ -31,12 +32,16 @@ class Services:
     proxies: TrustedProxies | None = field(init=False)
     """The parsed Settings.trusted_proxies; None when there are none (the default)."""
     velocity: Velocity = field(init=False)
-    """This worker's velocity counts (per IP, subnet and site)."""
+    """This worker's velocity counts (per IP, subnet and site), with the other workers'
+    added by `velocity_sync`."""
+    velocity_sync: VelocitySync = field(init=False)
+    """Adds this worker's counts to the ephemeral store and takes in everyone's."""
 
     def __post_init__(self) -> None:
         trusted = self.settings.trusted_proxies
         self.proxies = TrustedProxies(trusted) if trusted else None
         self.velocity = Velocity(self.clock.now_ms())
+        self.velocity_sync = VelocitySync(self.velocity, self.store, self.clock)
 
 
 def services(request: HotRequest | Request) -> Services:

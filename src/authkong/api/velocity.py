@@ -2,9 +2,11 @@
 
 Challenges feed the per-IP and per-site counts that adaptive difficulty reads; redemptions
 and failed redemptions feed the counts the risk model weighs at redemption. Counting is a
-dict operation (domain/sliding.py), so it fits the hot paths' budget.
+dict operation (domain/sliding.py), so it fits the hot paths' budget; api/velocity_sync.py
+adds the other workers' counts to the same windows in the background.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from authkong.api.risk_signals import subnet_key
@@ -46,6 +48,16 @@ class Velocity:
         )
         self.site_recent = SlidingCounts(SITE_RATE_WINDOW_S)
         self.site_hour = SlidingCounts(SITE_BASELINE_WINDOW_S)
+
+    def counters(self) -> Mapping[str, SlidingCounts]:
+        """Every count by a name that is stable across workers (the shared keys' prefix)."""
+        return {
+            "vc": self.challenges,
+            "vr": self.redemptions,
+            "vf": self.failures,
+            "vsm": self.site_recent,
+            "vsh": self.site_hour,
+        }
 
     def challenge(self, sitekey: str, ip: str, now_ms: int) -> tuple[int, int, SiteLoad]:
         """Count a challenge; the IP's and the subnet's challenge counts and the site's load."""

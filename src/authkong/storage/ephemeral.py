@@ -5,6 +5,7 @@ expired anyway), windowed counters (velocity) and token buckets (rate limits). E
 backend passes the same conformance suite in tests/test_ephemeral_conformance.py.
 """
 
+from collections.abc import Mapping
 from typing import Protocol
 
 
@@ -36,6 +37,18 @@ class EphemeralStore(Protocol):
         """Add `amount` to a counter that resets `window_s` seconds after its first add.
 
         Returns the count after adding.
+        """
+        ...
+
+    async def add_counts(self, deltas: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+        """Add to many counters in one transaction; each key's total after its add.
+
+        `deltas` maps a key to (what to add, when its counter expires, in ms): fixed
+        windows know their end, so the expiry is absolute. A counter set by its first add
+        lives until that expiry and then starts again from 0, like `incr`'s; a delta of 0
+        only reads (an absent counter is 0 and stays absent). Workers share their velocity
+        counts this way (api/velocity_sync.py); the call may take a while for many keys,
+        so a backend with blocking I/O runs it off the event loop.
         """
         ...
 

@@ -3,6 +3,8 @@
 Not safe across processes: `authkong serve` always uses the SQLite store.
 """
 
+from collections.abc import Mapping
+
 from authkong.domain.clock import Clock
 from authkong.domain.token_bucket import Bucket
 
@@ -36,6 +38,19 @@ class MemoryEphemeralStore:
         count += amount
         self._counters[key] = (count, expires)
         return count
+
+    async def add_counts(self, deltas: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+        now = self._clock.now_ms()
+        totals = {}
+        for key, (delta, expires_ms) in deltas.items():
+            count, expires = self._counters.get(key, (0, 0))
+            if expires <= now:
+                count, expires = 0, expires_ms
+            if delta:
+                count += delta
+                self._counters[key] = (count, expires)
+            totals[key] = count
+        return totals
 
     async def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> float:
         bucket = Bucket(rate_per_s, burst, cost)

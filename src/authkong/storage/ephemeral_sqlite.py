@@ -6,15 +6,19 @@ across processes; claims and takes made in the same event-loop turn share one tr
 verify's cost). A claim or take is reported only after its transaction commits. WAL with
 synchronous=NORMAL survives a killed process without losing a committed claim (only a
 power cut can lose the last few); the writes are tiny, so the blocking call is shorter
-than a hop to a thread pool would be.
+than a hop to a thread pool would be. The exception is `add_counts`, thousands of
+counters in one transaction: it runs in a worker thread on a connection of its own.
 """
 
 import asyncio
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+import anyio.to_thread
 
 from authkong.domain.clock import Clock
 from authkong.domain.token_bucket import Bucket
@@ -44,6 +48,8 @@ ON CONFLICT (key) DO UPDATE SET
     expires_ms = CASE WHEN counters.expires_ms <= ?4 THEN ?3 ELSE counters.expires_ms END
 RETURNING count
 """
+
+_COUNT = "SELECT count FROM counters WHERE key = ? AND expires_ms > ?"
 
 # A token bucket as its "theoretical arrival time" (GCRA, see domain/token_bucket.py): one
 # number per key. A refused take changes no row (none comes back), so a flood of refusals
@@ -93,6 +99,10 @@ def prepare(path: Path) -> None:
 class SqliteEphemeralStore:
     def __init__(self, path: Path, clock: Clock, lock_timeout_s: float = 5.0) -> None:
         self._clock = clock
+        self._path, self._lock_timeout_s = path, lock_timeout_s
+        self._counts_db: sqlite3.Connection | None = None  # add_counts' own, opened on use
+        self._counts_lock = threading.Lock()
+        self._closed = False
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s
         )
@@ -177,6 +187,44 @@ class SqliteEphemeralStore:
         await self._after_write()
         return int(row[0])
 
+    async def add_counts(self, deltas: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+        now = self._clock.now_ms()
+        totals: dict[str, int] = await anyio.to_thread.run_sync(self._add_counts, dict(deltas), now)
+        await self._after_write()  # expired windows go with the next purge
+        return totals
+
+    def _add_counts(self, deltas: Mapping[str, tuple[int, int]], now: int) -> dict[str, int]:
+        # In a worker thread, on its own connection: the event loop's connection may be in
+        # a group-commit transaction meanwhile. The write lock is held for this one batch.
+        with self._counts_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the ephemeral store is closed")
+            db = self._counts_db
+            if db is None:
+                db = sqlite3.connect(
+                    self._path,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=self._lock_timeout_s,
+                )
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._counts_db = db
+            totals = {}
+            # Only reads (an idle worker refreshing what it knows) need no write lock.
+            db.execute("BEGIN IMMEDIATE" if any(d for d, _ in deltas.values()) else "BEGIN")
+            try:
+                for key, (delta, expires) in deltas.items():
+                    if delta:
+                        row = db.execute(_INCR, (key, delta, expires, now)).fetchone()
+                    else:
+                        row = db.execute(_COUNT, (key, now)).fetchone()
+                    totals[key] = int(row[0]) if row else 0
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return totals
+
     async def purge(self) -> int:
         now = self._clock.now_ms()
         gone = self._db.execute("DELETE FROM claims WHERE expires_ms <= ?", (now,)).rowcount
@@ -185,6 +233,10 @@ class SqliteEphemeralStore:
         return int(gone)
 
     async def close(self) -> None:
+        with self._counts_lock:
+            self._closed = True
+            if self._counts_db is not None:
+                self._counts_db.close()
         self._db.close()
 
     async def _after_write(self) -> None:

@@ -1,0 +1,217 @@
+"""Velocity across workers: each worker's new counts go to the ephemeral store, everyone's
+come back, in the background.
+
+Requests count in this worker's memory only (api/velocity.py). Every
+`Settings.velocity_sync_s` a task started by the app's lifespan takes what was counted here
+since the last sync, adds it to shared counters in the ephemeral store in one `add_counts`
+transaction (SQLite runs it in a thread), and adds what the other workers counted
+meanwhile to this worker's windows. What the risk model and adaptive difficulty read is
+then the whole server's count, the other workers' part at most one sync (plus its I/O)
+late. A worker started while the store holds counts of the current windows (a restart)
+takes them in as the others'.
+
+Shared counters are fixed windows as wide as the local ones, keyed by the window's index
+(`vc:<index>:<ip>`), so they never need resetting: a worker reads the current window's
+total and, once, the previous one's last total. It remembers per key what it added itself
+and what of the others' it has already counted, and adds only the difference, where the
+local sliding window (current + previous x overlap) ages it like its own hits.
+
+A sync handles at most SYNC_KEYS_PER_COUNT keys of each of the five counts (the busiest
+first; the rest wait for the next sync), reading at most twice as many counters: a flood
+of distinct addresses cannot make one unbounded. A failed sync fails no request: the
+counts it took go back to wait for the next one.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from authkong.api.velocity import Velocity
+from authkong.domain.clock import Clock
+from authkong.storage.ephemeral import EphemeralStore
+
+SYNC_KEYS_PER_COUNT = 1_000
+"""Keys of each count (IP and subnet challenges, redemptions, failures; site rates) that
+one sync sends: with five counts, at most 5,000 keys and 10,000 counters a sync."""
+REMEMBERED_KEYS = 100_000
+"""Keys per count whose shared totals a worker remembers (the least recently synced go)."""
+
+_log = logging.getLogger("authkong.velocity")
+
+
+@dataclass(slots=True)
+class _Shared:
+    index: int
+    """The fixed window (now // window) these numbers are about."""
+    mine: int
+    """What this worker has added to the window's shared counter."""
+    seen: int
+    """What the other workers had counted in it when this worker last read it."""
+
+
+_Item = tuple[str, str, int, int, bool]
+"""(count, key, window index, what this worker adds, whether the previous window's total
+is read too: it may hold the others' last few counts, not seen yet)."""
+
+
+def shared_key(count: str, index: int, key: str) -> str:
+    """The shared counter of `count` for `key` in fixed window `index`."""
+    return f"{count}:{index}:{key}"
+
+
+class VelocitySync:
+    """One worker's link between its velocity counts and everyone's.
+
+    Only the local counts' own methods run on the event loop (taking the new counts,
+    adding the others'); the bookkeeping in between runs in a worker thread, so a sync of
+    thousands of keys interleaves with requests instead of stalling them.
+    """
+
+    def __init__(
+        self,
+        velocity: Velocity,
+        store: EphemeralStore,
+        clock: Clock,
+        keys_per_count: int = SYNC_KEYS_PER_COUNT,
+    ) -> None:
+        self._velocity = velocity
+        self._store = store
+        self._clock = clock
+        self.keys_per_count = keys_per_count
+        # Touched only by sync() (one at a time, under _lock), on the loop or in its thread.
+        self._shared: dict[str, dict[str, _Shared]] = {n: {} for n in velocity.counters()}
+        self._lock = asyncio.Lock()
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.synced_keys = 0
+        """Keys sent by the last successful sync (tests and the benchmark read it)."""
+
+    async def sync(self) -> bool:
+        """Send this worker's new counts and take in everyone's; False if the store failed
+        (logged; the counts wait for the next sync)."""
+        async with self._lock:
+            now = self._clock.now_ms()
+            counts = self._velocity.counters()
+            limit = self.keys_per_count
+            taken = {name: local.take_unsynced(limit) for name, local in counts.items()}
+            missed = {
+                name: local.take_missed(limit - len(taken[name])) for name, local in counts.items()
+            }
+            widths = {name: local.window_ms for name, local in counts.items()}
+            items, deltas = await anyio.to_thread.run_sync(self._plan, now, widths, taken, missed)
+            if not deltas:  # an idle worker that knows of no live key: nothing to ask
+                self.synced_keys = 0
+                return True
+            try:
+                totals = await self._store.add_counts(deltas)
+            except Exception:  # noqa: BLE001  # velocity must never fail a request or the worker
+                for name, local in counts.items():
+                    local.give_back(taken[name])
+                _log.exception("could not sync the velocity counts; they wait for the next sync")
+                return False
+            elsewhere = await anyio.to_thread.run_sync(self._take_in, items, totals)
+            now = self._clock.now_ms()
+            for name, local in counts.items():
+                if elsewhere[name]:
+                    local.add_elsewhere(elsewhere[name], now)
+            self.synced_keys = len(items)
+            return True
+
+    def _plan(
+        self,
+        now: int,
+        widths: Mapping[str, int],
+        taken: Mapping[str, Mapping[str, float]],
+        missed: Mapping[str, list[str]],
+    ) -> tuple[list[_Item], dict[str, tuple[int, int]]]:
+        items: list[_Item] = []
+        deltas: dict[str, tuple[int, int]] = {}
+        for name, width in widths.items():
+            index = now // width
+            shared = self._shared[name]
+            mine = taken[name]
+            for key in self._to_send(shared, mine, missed[name], index):
+                record = shared.get(key)
+                previous = record is not None and record.index == index - 1
+                delta = round(mine.get(key, 0.0))
+                items.append((name, key, index, delta, previous))
+                # A window's counter is read until the next one ends.
+                deltas[shared_key(name, index, key)] = (delta, (index + 2) * width)
+                if previous:
+                    deltas[shared_key(name, index - 1, key)] = (0, (index + 1) * width)
+        return items, deltas
+
+    def _to_send(
+        self, shared: dict[str, _Shared], mine: Mapping[str, float], missed: list[str], index: int
+    ) -> list[str]:
+        # Keys not counted here lately still gain counts elsewhere (a redemption here reads
+        # challenges another worker issued): after this worker's new counts, the keys read
+        # here without a window since the last sync, then the least recently synced ones,
+        # all within the bound.
+        chosen = dict.fromkeys(mine)
+        chosen.update(dict.fromkeys(missed))
+        stale: list[str] = []
+        for key, record in shared.items():
+            if len(chosen) >= self.keys_per_count:
+                break
+            if record.index < index - 1:
+                stale.append(key)
+            else:
+                chosen.setdefault(key)
+        for key in stale:
+            del shared[key]
+        return list(chosen)
+
+    def _take_in(
+        self, items: list[_Item], totals: Mapping[str, int]
+    ) -> dict[str, dict[str, float]]:
+        """What the other workers counted that this one has not added yet, per count and key."""
+        elsewhere: dict[str, dict[str, float]] = {name: {} for name in self._shared}
+        for name, key, index, delta, previous in items:
+            shared = self._shared[name]
+            record = shared.pop(key, None)
+            found = 0
+            if record is not None and previous:
+                last = totals.get(shared_key(name, index - 1, key), 0)
+                found += max(0, last - record.mine - record.seen)
+            if record is None or record.index != index:
+                record = _Shared(index, 0, 0)
+            record.mine += delta
+            others = totals.get(shared_key(name, index, key), 0) - record.mine
+            if others > record.seen:
+                found += others - record.seen
+                record.seen = others
+            if len(shared) >= REMEMBERED_KEYS:
+                del shared[next(iter(shared))]
+            shared[key] = record  # to the end: the least recently synced lead
+            if found:
+                elsewhere[name][key] = found
+        return elsewhere
+
+    async def start(self, interval_s: float) -> None:
+        """Sync every `interval_s` seconds (real time) in a background task until stop()."""
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._sync_every(interval_s, self._stop))
+
+    async def stop(self) -> None:
+        """Stop the background task after a last sync (the other workers keep this one's
+        counts)."""
+        if self._stop is not None and self._task is not None:
+            self._stop.set()
+            await self._task
+            self._stop = self._task = None
+
+    async def _sync_every(self, interval_s: float, stop: asyncio.Event) -> None:
+        stopping = False
+        while not stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+                stopping = True
+            try:
+                await self.sync()
+            except Exception:  # noqa: BLE001  # a bug here must not end the syncing for good
+                _log.exception("velocity sync failed")
