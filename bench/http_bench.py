@@ -82,6 +82,10 @@ CASES = [
 ]  # fmt: skip
 
 
+RISK_PAIRS = (("challenge", "challenge_norisk"), ("siteverify_ok", "siteverify_ok_norisk"))
+"""Each case with risk on, and its twin on a site with risk off (--no-scoring)."""
+
+
 @dataclass
 class Run:
     rps: float
@@ -335,6 +339,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=2, help="seconds per case per round")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--pairs", type=int, default=10,
+        help="extra back-to-back risk on/off pairs per endpoint, after the rounds (0: none)",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -488,6 +496,32 @@ class Bench:
             print(f"  round {r + 1}: " + ", ".join(
                 f"{c.name} {runs[c.name][-1].rps:.0f}/s" for c in CASES), flush=True)  # fmt: skip
         self.report(runs, time.monotonic() - started)
+        if args.pairs:
+            self.risk_pairs(pools, runs, rates)
+
+    def risk_pairs(
+        self, pools: dict[str, Pool], runs: dict[str, list[Run]], rates: dict[str, float]
+    ) -> None:
+        """Risk on against risk off, many times, each pair back to back (order alternating).
+
+        The rounds put nine cases between two visits of the same case; the machine's noise
+        changes within that span. Two runs one after the other share more of it, and many
+        pairs give a tighter median ratio.
+        """
+        args = self.args
+        print(f"\nrisk on / risk off, {args.pairs} back-to-back pairs of {args.duration} s each:")
+        for on, off in RISK_PAIRS:
+            ratios = []
+            for n in range(args.pairs):
+                self.top_up(pools, runs, rates)
+                order = (on, off) if n % 2 == 0 else (off, on)
+                got = {name: self.measure(name, pools[name], args.duration) for name in order}
+                ratios.append(got[on].rps / got[off].rps)
+            q1, median, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+            print(
+                f"  {on}: median {median:.2f} x req/s (quartiles {q1:.2f}-{q3:.2f}; "
+                f"pairs {', '.join(f'{r:.2f}' for r in ratios)}) (budget: >= 0.90)"
+            )
 
     @staticmethod
     def challenge_body(site: dict[str, Any]) -> str:
@@ -548,10 +582,7 @@ class Bench:
             f"\ntarget: siteverify (fresh token) >= 0.50 x baseline req/s: {ratio:.2f} x, {verdict}"
             f" (by server CPU per request: {cpu_ratio:.2f} x)"
         )
-        for on, off in (
-            ("challenge", "challenge_norisk"),
-            ("siteverify_ok", "siteverify_ok_norisk"),
-        ):
+        for on, off in RISK_PAIRS:
             pairs = list(zip(runs[on], runs[off], strict=True))
             by_rps = statistics.median(a.rps / b.rps for a, b in pairs)
             by_cpu = statistics.median(b.cpu_us / a.cpu_us for a, b in pairs)
