@@ -9,7 +9,7 @@ store through one event loop (`runner`), so backends whose connections belong to
 import asyncio
 import multiprocessing
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -338,40 +338,51 @@ RACE_KEYS = 50
 RACE_PROCESSES = 6
 
 
+Job = Callable[[SqliteEphemeralStore, int], Awaitable[Any]]
+"""What one racing process does with its store (a module-level function, so it pickles)."""
+
+
 def _race_worker(
     path: str,
     worker: int,
     barrier: "multiprocessing.synchronize.Barrier",
     results: "multiprocessing.Queue[object]",
+    job: Job,
 ) -> None:
-    """Open the store when everyone does, then claim every key (in this worker's own order)."""
+    """Open the store when everyone does, start `job` together, report its result (or error)."""
     try:
         barrier.wait(timeout=60)
         store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
-        keys = [f"c:{i}" for i in range(RACE_KEYS)]
-        if worker % 2:
-            random.Random(worker).shuffle(keys)
         barrier.wait(timeout=60)
 
-        async def claim_all() -> list[str]:
-            won = [key for key in keys if await store.claim(key, 300, str(worker))]
-            await store.close()
-            return won
+        async def run() -> Any:
+            try:
+                return await job(store, worker)
+            finally:
+                await store.close()
 
-        results.put((worker, asyncio.run(claim_all())))
+        results.put((worker, asyncio.run(run())))
     except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
         results.put((worker, repr(exc)))
 
 
-def _race(tmp_path: Path, worker: Callable[..., None]) -> dict[Any, Any]:
-    """Run `worker` in RACE_PROCESSES spawned processes on one database file, released
+async def _claim_all(store: SqliteEphemeralStore, worker: int) -> list[str]:
+    """Claim every key, odd workers in their own shuffled order."""
+    keys = [f"c:{i}" for i in range(RACE_KEYS)]
+    if worker % 2:
+        random.Random(worker).shuffle(keys)
+    return [key for key in keys if await store.claim(key, 300, str(worker))]
+
+
+def _race(tmp_path: Path, job: Job) -> dict[Any, Any]:
+    """Run `job` in RACE_PROCESSES spawned processes on one database file, released
     together by a barrier; each worker's result by worker number (none may fail)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(RACE_PROCESSES)
     results: multiprocessing.Queue[object] = ctx.Queue()
     path = tmp_path / "ephemeral.sqlite3"
     procs = [
-        ctx.Process(target=worker, args=(str(path), w, barrier, results))
+        ctx.Process(target=_race_worker, args=(str(path), w, barrier, results, job))
         for w in range(RACE_PROCESSES)
     ]
     for proc in procs:
@@ -387,7 +398,7 @@ def _race(tmp_path: Path, worker: Callable[..., None]) -> dict[Any, Any]:
 
 def test_sqlite_claims_are_atomic_across_processes(tmp_path: Path) -> None:
     """Six spawned processes racing on one database file claim each of 50 keys exactly once."""
-    outcomes = _race(tmp_path, _race_worker)
+    outcomes = _race(tmp_path, _claim_all)
     won = [key for keys in outcomes.values() for key in keys]
     assert sorted(won) == sorted(f"c:{i}" for i in range(RACE_KEYS))
 
@@ -404,71 +415,36 @@ TAKES_PER_PROCESS = 40
 RACE_BURST = 100
 
 
-def _take_worker(
-    path: str,
-    worker: int,
-    barrier: "multiprocessing.synchronize.Barrier",
-    results: "multiprocessing.Queue[object]",
-) -> None:
-    """Open the store when everyone does, then take from one shared bucket, a few at a time."""
-    try:
-        barrier.wait(timeout=60)
-        store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
-        barrier.wait(timeout=60)
-
-        async def take_all() -> int:
-            allowed = 0
-            for _ in range(TAKES_PER_PROCESS // 4):
-                # Four at once: batches from different processes interleave too.
-                waits = await asyncio.gather(
-                    *(store.take("b:ip", 0.001, RACE_BURST) for _ in "1234")
-                )
-                allowed += sum(w == 0.0 for w in waits)
-            await store.close()
-            return allowed
-
-        results.put((worker, asyncio.run(take_all())))
-    except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
-        results.put((worker, repr(exc)))
+async def _take_all(store: SqliteEphemeralStore, _worker: int) -> int:
+    """Take from one shared bucket, four at once: batches from different processes
+    interleave too. Returns how many takes were allowed."""
+    allowed = 0
+    for _ in range(TAKES_PER_PROCESS // 4):
+        waits = await asyncio.gather(*(store.take("b:ip", 0.001, RACE_BURST) for _ in "1234"))
+        allowed += sum(w == 0.0 for w in waits)
+    return allowed
 
 
 def test_sqlite_takes_are_atomic_across_processes(tmp_path: Path) -> None:
     """Six processes taking 240 times from one bucket of 100 are allowed exactly 100 in all."""
-    outcomes = _race(tmp_path, _take_worker)
+    outcomes = _race(tmp_path, _take_all)
     assert sum(outcomes.values()) == RACE_BURST
 
 
 ADDS_PER_PROCESS = 20
 
 
-def _add_worker(
-    path: str,
-    worker: int,
-    barrier: "multiprocessing.synchronize.Barrier",
-    results: "multiprocessing.Queue[object]",
-) -> None:
-    """Open the store when everyone does, then add to two shared counters, a batch at a time."""
-    try:
-        barrier.wait(timeout=60)
-        store = SqliteEphemeralStore(Path(path), FakeClock(), lock_timeout_s=60)
-        barrier.wait(timeout=60)
-
-        async def add_all() -> list[dict[str, int]]:
-            seen = [
-                await store.add_counts({"v:all": (1, 2**50), f"v:{worker}": (worker, 2**50)})
-                for _ in range(ADDS_PER_PROCESS)
-            ]
-            await store.close()
-            return seen
-
-        results.put((worker, asyncio.run(add_all())))
-    except Exception as exc:  # noqa: BLE001  # report any failure to the parent, not die silently
-        results.put((worker, repr(exc)))
+async def _add_all(store: SqliteEphemeralStore, worker: int) -> list[dict[str, int]]:
+    """Add to two shared counters, a batch at a time; every total seen."""
+    return [
+        await store.add_counts({"v:all": (1, 2**50), f"v:{worker}": (worker, 2**50)})
+        for _ in range(ADDS_PER_PROCESS)
+    ]
 
 
 def test_sqlite_add_counts_are_atomic_across_processes(tmp_path: Path) -> None:
     """Six processes adding to one counter lose no add, and each total is seen once."""
-    outcomes = _race(tmp_path, _add_worker)
+    outcomes = _race(tmp_path, _add_all)
     totals = [batch["v:all"] for seen in outcomes.values() for batch in seen]
     assert sorted(totals) == list(range(1, RACE_PROCESSES * ADDS_PER_PROCESS + 1))
     for worker, seen in outcomes.items():
