@@ -12,8 +12,6 @@ read (`Stats.analytics`) is a GROUP BY over the rows of one span's resolution an
 See docs/analytics.md.
 """
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
 import threading
@@ -56,6 +54,7 @@ from authkong.admin.analytics import (
 from authkong.domain.clock import Clock
 from authkong.domain.verdict import Failure
 from authkong.lookup.country import UNKNOWN_COUNTRY, country_of
+from authkong.periodic import Periodic
 
 MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 KEEP_MS: Mapping[int, int] = {MINUTE_MS: 2 * HOUR_MS, HOUR_MS: 2 * DAY_MS, DAY_MS: 400 * DAY_MS}
@@ -121,8 +120,7 @@ class Stats:
         self._pending: defaultdict[_Key, int] = defaultdict(int)
         self._take_lock = threading.Lock()
         self._pruned_minute = -1
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(self.aflush, _log, "analytics flush")
         self.flushes = 0
         """Flushes that wrote something (tests and the benchmark read it)."""
 
@@ -231,24 +229,14 @@ class Stats:
 
     async def start(self, interval_s: float) -> None:
         """Flush every `interval_s` seconds (real time) in a background task until stop()."""
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._flush_every(interval_s, self._stop))
+        self._periodic.start(interval_s)
 
     async def stop(self) -> None:
-        """Stop the background task after its last flush (the one that counts shutdown)."""
-        if self._stop is not None and self._task is not None:
-            self._stop.set()
-            await self._task
-            self._stop = self._task = None
+        """Stop the background task after its last flush (the one that counts shutdown);
+        without a task, flush once."""
+        if self._periodic.running:
+            await self._periodic.stop()
         else:
-            await self.aflush()
-
-    async def _flush_every(self, interval_s: float, stop: asyncio.Event) -> None:
-        stopping = False
-        while not stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
-                stopping = True
             await self.aflush()
 
     def close(self) -> None:

@@ -23,7 +23,6 @@ counts it took go back to wait for the next one.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import anyio.to_thread
 
 from authkong.api.velocity import Velocity
 from authkong.domain.clock import Clock
+from authkong.periodic import Periodic
 from authkong.storage.ephemeral import EphemeralStore
 
 SYNC_KEYS_PER_COUNT = 1_000
@@ -85,8 +85,7 @@ class VelocitySync:
         # Touched only by sync() (one at a time, under _lock), on the loop or in its thread.
         self._shared: dict[str, dict[str, _Shared]] = {n: {} for n in velocity.counters()}
         self._lock = asyncio.Lock()
-        self._stop: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(self._sync_quietly, _log, "velocity sync")
         self.synced_keys = 0
         """Keys sent by the last successful sync (tests and the benchmark read it)."""
 
@@ -194,24 +193,12 @@ class VelocitySync:
 
     async def start(self, interval_s: float) -> None:
         """Sync every `interval_s` seconds (real time) in a background task until stop()."""
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._sync_every(interval_s, self._stop))
+        self._periodic.start(interval_s)
 
     async def stop(self) -> None:
         """Stop the background task after a last sync (the other workers keep this one's
         counts)."""
-        if self._stop is not None and self._task is not None:
-            self._stop.set()
-            await self._task
-            self._stop = self._task = None
+        await self._periodic.stop()
 
-    async def _sync_every(self, interval_s: float, stop: asyncio.Event) -> None:
-        stopping = False
-        while not stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
-                stopping = True
-            try:
-                await self.sync()
-            except Exception:  # noqa: BLE001  # a bug here must not end the syncing for good
-                _log.exception("velocity sync failed")
+    async def _sync_quietly(self) -> None:
+        await self.sync()  # its bool is for tests; a failed sync has logged itself
