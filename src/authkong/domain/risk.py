@@ -200,6 +200,11 @@ def _evidence(signals: Signals) -> list[tuple[str, float]]:
     return found
 
 
+def _fraudscore(clean: float) -> int:
+    """The fraudscore for `clean`, the chance nothing is wrong: rounded half up, 0..99."""
+    return min(MAX_FRAUDSCORE, max(0, math.floor(MAX_FRAUDSCORE * (1 - clean) + 0.5)))
+
+
 def _conclude(
     clean: float, reasons: tuple[str, ...], evidence: list[tuple[str, float]]
 ) -> Assessment:
@@ -208,7 +213,7 @@ def _conclude(
         clean *= 1 - points / MAX_FRAUDSCORE
         if reason not in reasons:
             reasons = (*reasons, reason)
-    fraudscore = min(MAX_FRAUDSCORE, max(0, math.floor(MAX_FRAUDSCORE * (1 - clean) + 0.5)))
+    fraudscore = _fraudscore(clean)
     return Assessment(fraudscore, score_for(fraudscore), reasons)
 
 
@@ -254,7 +259,7 @@ def challenge_velocity_fraudscore(ip_challenges: int, subnet_challenges: int) ->
         strength = velocity_strength(count, weight)
         if strength > 0:
             clean *= 1 - weight.points * strength / MAX_FRAUDSCORE
-    return min(MAX_FRAUDSCORE, max(0, math.floor(MAX_FRAUDSCORE * (1 - clean) + 0.5)))
+    return _fraudscore(clean)
 
 
 _IP_CHALLENGES = VELOCITY_WEIGHTS["ip_challenges"]
