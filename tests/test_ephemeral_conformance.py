@@ -9,6 +9,7 @@ store through one event loop (`runner`), so backends whose connections belong to
 import asyncio
 import multiprocessing
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,44 @@ def test_concurrent_takes_in_one_loop(store: EphemeralStore, runner: asyncio.Run
     assert claimed == [True, True, False, False, False, False]
 
 
+# -- notices -------------------------------------------------------------------------
+
+
+def test_notices_are_read_in_order_from_a_position(
+    store: EphemeralStore, runner: asyncio.Runner
+) -> None:
+    """Notices come back oldest first, `limit` at a time; reading on from the returned
+    position gives exactly the rest, and then nothing new until more are posted."""
+    runner.run(store.post_notices(["a", "b", "c"], 2**50))
+    runner.run(store.post_notices(["d"], 2**50))
+    first, at = runner.run(store.read_notices(0, 2))
+    assert first == ["a", "b"]
+    rest, at = runner.run(store.read_notices(at, 10))
+    assert rest == ["c", "d"]
+    assert runner.run(store.read_notices(at, 10)) == ([], at)
+    runner.run(store.post_notices(["é:ключ"], 2**50))
+    assert runner.run(store.read_notices(at, 10))[0] == ["é:ключ"]
+    assert runner.run(store.read_notices(0, 10))[0] == ["a", "b", "c", "d", "é:ключ"]
+
+
+def test_expired_notices_are_skipped_and_purged(
+    store: EphemeralStore, runner: asyncio.Runner, clock: FakeClock
+) -> None:
+    """A notice is read until its expiry, never after; purge drops it and later posts
+    still come after every position already read."""
+    soon = clock.now_ms() + 10_000
+    runner.run(store.post_notices(["short"], soon))
+    runner.run(store.post_notices(["long"], soon + 50_000))
+    assert runner.run(store.read_notices(0, 10))[0] == ["short", "long"]
+    clock.advance(10)
+    notices, at = runner.run(store.read_notices(0, 10))
+    assert notices == ["long"]
+    assert runner.run(store.purge()) == 1
+    runner.run(store.post_notices(["later"], soon + 50_000))
+    assert runner.run(store.read_notices(at, 10))[0] == ["later"]
+    assert runner.run(store.read_notices(0, 10))[0] == ["long", "later"]
+
+
 # -- purge ---------------------------------------------------------------------------
 
 
@@ -449,3 +488,38 @@ def test_sqlite_add_counts_are_atomic_across_processes(tmp_path: Path) -> None:
     assert sorted(totals) == list(range(1, RACE_PROCESSES * ADDS_PER_PROCESS + 1))
     for worker, seen in outcomes.items():
         assert seen[-1][f"v:{worker}"] == worker * ADDS_PER_PROCESS
+
+
+NOTICES_PER_PROCESS = 30
+
+
+async def _post_and_follow(store: SqliteEphemeralStore, worker: int) -> list[str]:
+    """Even workers post notices two at a time; odd ones follow the list as they go and
+    return everything they read, in order."""
+    if worker % 2 == 0:
+        for n in range(0, NOTICES_PER_PROCESS, 2):
+            await store.post_notices([f"{worker}:{n}", f"{worker}:{n + 1}"], 2**50)
+            await asyncio.sleep(0)
+        return []
+    seen: list[str] = []
+    at, posted = 0, NOTICES_PER_PROCESS * len(range(0, RACE_PROCESSES, 2))
+    deadline = time.monotonic() + 60
+    while len(seen) < posted and time.monotonic() < deadline:
+        notices, at = await store.read_notices(at, 7)
+        seen += notices
+        await asyncio.sleep(0.002)
+    return seen + (await store.read_notices(at, 7))[0]  # and nothing more after them
+
+
+def test_sqlite_notices_are_followed_in_order_across_processes(tmp_path: Path) -> None:
+    """Readers following the list while three processes post to it read every notice
+    exactly once, each poster's in the order posted, and all in one order for everyone."""
+    outcomes = _race(tmp_path, _post_and_follow)
+    posted = {f"{w}:{n}" for w in range(0, RACE_PROCESSES, 2) for n in range(NOTICES_PER_PROCESS)}
+    readers = [outcomes[w] for w in range(1, RACE_PROCESSES, 2)]
+    for seen in readers:
+        assert sorted(seen) == sorted(posted)
+        for poster in range(0, RACE_PROCESSES, 2):
+            mine = [n for n in seen if n.startswith(f"{poster}:")]
+            assert mine == [f"{poster}:{n}" for n in range(NOTICES_PER_PROCESS)]
+    assert readers[0] == readers[1] == readers[2]

@@ -7,6 +7,7 @@ Syncs are called directly (the background interval is set to an hour), with a fa
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,41 @@ def test_redemptions_split_across_workers_show_ip_velocity(
     assert "ip_velocity" in reasons_of_a_token(two, site)  # it has not synced since: its own 9
 
 
+def test_a_worker_knows_a_flood_before_its_first_request_of_it(
+    workers: Workers, clock: FakeClock
+) -> None:
+    """Ten redemptions all on one worker: the other, which never saw the address, learns of
+    it from the store's notices, so the 11th redemption shows `ip_velocity` wherever it lands."""
+    one, two = workers
+    site = new_site(one, clock)
+    threshold = VELOCITY_WEIGHTS["ip_redemptions"].threshold
+    for _ in range(threshold):
+        assert "ip_velocity" not in reasons_of_a_token(one, site)
+        sync(one)
+    sync(two)  # nothing there has read the address (a read would ask for it anyway)
+    assert services(two).velocity.redemptions.count(FLOODER, clock.now_ms()) == threshold
+    assert "ip_velocity" in reasons_of_a_token(two, site)
+
+
+def test_a_key_counted_once_is_not_announced(workers: Workers, clock: FakeClock) -> None:
+    """Only keys the server has counted at least twice are announced: a flood of distinct
+    addresses, one challenge each, reaches no other worker until it asks for them."""
+    one, two = workers
+    site = new_site(one, clock)
+    for n in range(20):
+        challenge(one, site, f"192.0.2.{n}")
+    challenge(one, site, "203.0.113.9")
+    challenge(one, site, "203.0.113.9")
+    sync(one, two)
+    known = services(two).velocity.challenges
+    now = clock.now_ms()
+    assert known.count("203.0.113.9", now) == 2
+    assert known.count(subnet_key("192.0.2.1"), now) == 20
+    assert [known.count(f"192.0.2.{n}", now) for n in range(20)] == [0] * 20
+    sync(two)  # those reads asked for them
+    assert [known.count(f"192.0.2.{n}", clock.now_ms()) for n in range(20)] == [1] * 20
+
+
 def test_the_sites_load_is_the_sum_of_every_workers(workers: Workers, clock: FakeClock) -> None:
     """The site's last-minute and last-hour counts are both workers' together."""
     one, two = workers
@@ -361,6 +397,23 @@ def test_a_flood_shows_ip_velocity_across_real_workers(
                 first_flagged = n
                 break
             # Pace the flood so that every worker has synced before the next redemption:
-            # real time, since these are real processes; 0.2 s is four sync intervals.
+            # once this one is in the shared counters, four more sync intervals (real
+            # time, since these are real processes).
+            wait_until_shared(data / "ephemeral.sqlite3", "vr", "127.0.0.1", n)
             time.sleep(0.2)
     assert first_flagged == threshold + 1
+
+
+def wait_until_shared(path: Path, count: str, key: str, total: int) -> None:
+    """Wait until the workers have sent `total` of `count` for `key` to the store."""
+    deadline = time.monotonic() + 10
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        while time.monotonic() < deadline:
+            (sent,) = db.execute(
+                "SELECT coalesce(sum(count), 0) FROM counters WHERE key LIKE ?",
+                (f"{count}:%:{key}",),  # shared_key's, in any window
+            ).fetchone()
+            if sent >= total:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"the workers sent {sent} of {total} {count} counts for {key}")

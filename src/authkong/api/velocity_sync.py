@@ -16,6 +16,13 @@ total and, once, the previous one's last total. It remembers per key what it add
 and what of the others' it has already counted, and adds only the difference, where the
 local sliding window (current + previous x overlap) ages it like its own hits.
 
+A worker asks for the keys it counts or reads itself, so a key it has never seen would
+be learned one sync too late: its first request would count 1 where a flood split across
+the others counts far more. So the worker whose add takes a key's total to BUSY_AT posts
+a notice of it in the store (`post_notices`); every worker reads the new notices at the
+start of each sync and asks for the keys it does not know yet, before their first request
+reaches it. A key counted only once in the whole server is the one left to learn late.
+
 A sync handles at most SYNC_KEYS_PER_COUNT keys of each of the five counts (the busiest
 first; the rest wait for the next sync), reading at most twice as many counters: a flood
 of distinct addresses cannot make one unbounded. A failed sync fails no request: the
@@ -37,6 +44,12 @@ from authkong.storage.ephemeral import EphemeralStore
 SYNC_KEYS_PER_COUNT = 1_000
 """Keys of each count (IP and subnet challenges, redemptions, failures; site rates) that
 one sync sends: with five counts, at most 5,000 keys and 10,000 counters a sync."""
+BUSY_AT = 2
+"""A key's server-wide count in a window at which it is announced to every worker: all
+the others will ask for it from then on."""
+NOTICES_PER_SYNC = 5 * SYNC_KEYS_PER_COUNT
+"""Notices one sync reads at most; the rest wait for the next (each count still asks for at
+most SYNC_KEYS_PER_COUNT keys a sync)."""
 REMEMBERED_KEYS = 100_000
 """Keys per count whose shared totals a worker remembers (the least recently synced go)."""
 
@@ -85,6 +98,8 @@ class VelocitySync:
         # Touched only by sync() (one at a time, under _lock), on the loop or in its thread.
         self._shared: dict[str, dict[str, _Shared]] = {n: {} for n in velocity.counters()}
         self._lock = asyncio.Lock()
+        self._read_at = 0
+        """Where this worker has read the store's notices up to."""
         self._periodic = Periodic(self._sync_quietly, _log, "velocity sync")
         self.synced_keys = 0
         """Keys sent by the last successful sync (tests and the benchmark read it)."""
@@ -93,8 +108,16 @@ class VelocitySync:
         """Send this worker's new counts and take in everyone's; False if the store failed
         (logged; the counts wait for the next sync)."""
         async with self._lock:
-            now = self._clock.now_ms()
             counts = self._velocity.counters()
+            try:
+                notices, self._read_at = await self._store.read_notices(
+                    self._read_at, NOTICES_PER_SYNC
+                )
+            except Exception:  # noqa: BLE001  # as below: the next sync tries again
+                _log.exception("could not read the velocity notices; the next sync will")
+                return False
+            now = self._clock.now_ms()
+            self._ask_for_new_keys(notices, now)
             limit = self.keys_per_count
             taken = {name: local.take_unsynced(limit) for name, local in counts.items()}
             missed = {
@@ -112,13 +135,39 @@ class VelocitySync:
                     local.give_back(taken[name])
                 _log.exception("could not sync the velocity counts; they wait for the next sync")
                 return False
-            elsewhere = await anyio.to_thread.run_sync(self._take_in, items, totals)
+            elsewhere, busy = await anyio.to_thread.run_sync(self._take_in, items, totals)
             now = self._clock.now_ms()
             for name, local in counts.items():
                 if elsewhere[name]:
                     local.add_elsewhere(elsewhere[name], now)
             self.synced_keys = len(items)
+            await self._announce(busy, widths)
             return True
+
+    def _ask_for_new_keys(self, notices: list[str], now: int) -> None:
+        """Have this sync ask for the announced keys this worker does not know yet."""
+        counts = self._velocity.counters()
+        for notice in notices:
+            name, index, key = notice.split(":", 2)
+            local = counts.get(name)
+            if local is None or key in self._shared[name]:
+                continue  # a count this version does not keep, or a key already followed
+            if int(index) >= now // local.window_ms - 1:  # older windows no longer count
+                local.ask(key)
+
+    async def _announce(self, busy: dict[str, list[str]], widths: Mapping[str, int]) -> None:
+        """Post the keys this sync made busy, each until its window's counter expires."""
+        for name, keys in busy.items():
+            by_expiry: dict[int, list[str]] = {}
+            for key in keys:
+                index = int(key.split(":", 2)[1])
+                by_expiry.setdefault((index + 2) * widths[name], []).append(key)
+            for expires_ms, notices in by_expiry.items():
+                try:
+                    await self._store.post_notices(notices, expires_ms)
+                except Exception:  # noqa: BLE001  # the counts are synced; only the notice is late
+                    _log.exception("could not announce busy velocity keys")
+                    return
 
     def _plan(
         self,
@@ -167,10 +216,15 @@ class VelocitySync:
 
     def _take_in(
         self, items: list[_Item], totals: Mapping[str, int]
-    ) -> dict[str, dict[str, float]]:
-        """What the other workers counted that this one has not added yet, per count and key."""
+    ) -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:
+        """What the other workers counted that this one has not added yet, per count and
+        key; and the shared counters this sync's adds took to BUSY_AT, per count."""
         elsewhere: dict[str, dict[str, float]] = {name: {} for name in self._shared}
+        busy: dict[str, list[str]] = {name: [] for name in self._shared}
         for name, key, index, delta, previous in items:
+            total = totals.get(shared_key(name, index, key), 0)
+            if delta and total - delta < BUSY_AT <= total:  # adds are atomic: one sees this
+                busy[name].append(shared_key(name, index, key))
             shared = self._shared[name]
             record = shared.pop(key, None)
             found = 0
@@ -180,7 +234,7 @@ class VelocitySync:
             if record is None or record.index != index:
                 record = _Shared(index, 0, 0)
             record.mine += delta
-            others = totals.get(shared_key(name, index, key), 0) - record.mine
+            others = total - record.mine
             if others > record.seen:
                 found += others - record.seen
                 record.seen = others
@@ -189,7 +243,7 @@ class VelocitySync:
             shared[key] = record  # to the end: the least recently synced lead
             if found:
                 elsewhere[name][key] = found
-        return elsewhere
+        return elsewhere, busy
 
     async def start(self, interval_s: float) -> None:
         """Sync every `interval_s` seconds (real time) in a background task until stop()."""

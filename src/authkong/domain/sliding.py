@@ -85,8 +85,7 @@ class SlidingCounts:
         """The count over the last window, without adding to it."""
         window = self._rolled(key, now_ms)
         if window is None:
-            if len(self._missed) < self.max_keys:
-                self._missed[key] = None
+            self.ask(key)
             return 0.0
         return self._estimate(window, now_ms)
 
@@ -143,6 +142,11 @@ class SlidingCounts:
         for key in taken:
             del missed[key]
         return taken
+
+    def ask(self, key: str) -> None:
+        """Have the next sync ask for `key`'s count elsewhere, as if it had been read here."""
+        if len(self._missed) < self.max_keys:
+            self._missed[key] = None
 
     def give_back(self, taken: Mapping[str, float]) -> None:
         """Return what a take took (its sync failed) for the next take; a key dropped

@@ -1,11 +1,12 @@
 """The ephemeral store: short-lived state that must be atomic across every worker.
 
-Three things live here: claims (a spent challenge or token, remembered until it would have
-expired anyway), windowed counters (velocity) and token buckets (rate limits). Every
+Four things live here: claims (a spent challenge or token, remembered until it would have
+expired anyway), windowed counters (velocity), token buckets (rate limits) and notices
+(short messages every worker reads in order: which velocity keys became busy). Every
 backend passes the same conformance suite in tests/test_ephemeral_conformance.py.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 
@@ -49,6 +50,23 @@ class EphemeralStore(Protocol):
         only reads (an absent counter is 0 and stays absent). Workers share their velocity
         counts this way (api/velocity_sync.py); the call may take a while for many keys,
         so a backend with blocking I/O runs it off the event loop.
+        """
+        ...
+
+    async def post_notices(self, notices: Sequence[str], expires_ms: int) -> None:
+        """Append `notices` to the one shared, ordered list, each until `expires_ms`.
+
+        Every worker reads the list with `read_notices`; velocity sync announces there
+        the keys that other workers have not counted yet (api/velocity_sync.py).
+        """
+        ...
+
+    async def read_notices(self, after: int, limit: int) -> tuple[list[str], int]:
+        """Up to `limit` live notices posted after position `after` (0: from the start),
+        oldest first, and the position to read after next time.
+
+        Positions only grow, and a notice becomes readable only after every notice
+        before it, so a reader that keeps its position misses none that are still live.
         """
         ...
 

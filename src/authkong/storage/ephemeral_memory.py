@@ -3,7 +3,7 @@
 Not safe across processes: `authkong serve` always uses the SQLite store.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from authkong.domain.clock import Clock
 from authkong.domain.token_bucket import Bucket
@@ -15,6 +15,8 @@ class MemoryEphemeralStore:
         self._claims: dict[str, tuple[str, int]] = {}
         self._counters: dict[str, tuple[int, int]] = {}
         self._buckets: dict[str, float] = {}
+        self._notices: list[tuple[int, str, int]] = []  # (position, notice, expires), in order
+        self._posted = 0
 
     async def claim(self, key: str, ttl_s: float, value: str = "") -> bool:
         now = self._clock.now_ms()
@@ -52,6 +54,17 @@ class MemoryEphemeralStore:
             totals[key] = count
         return totals
 
+    async def post_notices(self, notices: Sequence[str], expires_ms: int) -> None:
+        for notice in notices:
+            self._posted += 1
+            self._notices.append((self._posted, notice, expires_ms))
+
+    async def read_notices(self, after: int, limit: int) -> tuple[list[str], int]:
+        now = self._clock.now_ms()
+        live = [(pos, notice) for pos, notice, exp in self._notices if pos > after and exp > now]
+        read = live[:limit]
+        return [notice for _, notice in read], read[-1][0] if read else after
+
     async def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> float:
         bucket = Bucket(rate_per_s, burst, cost)
         now = self._clock.now_ms()
@@ -70,12 +83,16 @@ class MemoryEphemeralStore:
             del self._claims[key]
         for key in dead_counters:
             del self._counters[key]
+        live = [entry for entry in self._notices if entry[2] > now]
+        dead_notices = len(self._notices) - len(live)
+        self._notices = live
         full = [k for k, tat in self._buckets.items() if tat <= now]
         for key in full:
             del self._buckets[key]
-        return len(dead) + len(dead_counters) + len(full)
+        return len(dead) + len(dead_counters) + dead_notices + len(full)
 
     async def close(self) -> None:
         self._claims.clear()
         self._counters.clear()
         self._buckets.clear()
+        self._notices.clear()

@@ -6,15 +6,16 @@ across processes; claims and takes made in the same event-loop turn share one tr
 verify's cost). A claim or take is reported only after its transaction commits. WAL with
 synchronous=NORMAL survives a killed process without losing a committed claim (only a
 power cut can lose the last few); the writes are tiny, so the blocking call is shorter
-than a hop to a thread pool would be. The exception is `add_counts`, thousands of
-counters in one transaction: it runs in a worker thread on a connection of its own.
+than a hop to a thread pool would be. The exceptions are velocity sync's calls
+(`add_counts` and the notices), thousands of rows in one transaction: they run in a
+worker thread on a connection of their own.
 """
 
 import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ CREATE TABLE IF NOT EXISTS counters (
 CREATE TABLE IF NOT EXISTS buckets (
     key TEXT PRIMARY KEY, tat_ms REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notices (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, notice TEXT NOT NULL, expires_ms INTEGER NOT NULL
+);
 """
 
 _CLAIM = """
@@ -100,7 +104,7 @@ class SqliteEphemeralStore:
     def __init__(self, path: Path, clock: Clock, lock_timeout_s: float = 5.0) -> None:
         self._clock = clock
         self._path, self._lock_timeout_s = path, lock_timeout_s
-        self._counts_db: sqlite3.Connection | None = None  # add_counts' own, opened on use
+        self._counts_db: sqlite3.Connection | None = None  # velocity sync's own, opened on use
         self._counts_lock = threading.Lock()
         self._closed = False
         self._db = sqlite3.connect(
@@ -189,13 +193,38 @@ class SqliteEphemeralStore:
 
     async def add_counts(self, deltas: Mapping[str, tuple[int, int]]) -> dict[str, int]:
         now = self._clock.now_ms()
-        totals: dict[str, int] = await anyio.to_thread.run_sync(self._add_counts, dict(deltas), now)
+        # Only reads (an idle worker refreshing what it knows) need no write lock.
+        writes = any(delta for delta, _ in deltas.values())
+
+        def add(db: sqlite3.Connection) -> dict[str, int]:
+            totals = {}
+            for key, (delta, expires) in deltas.items():
+                if delta:
+                    row = db.execute(_INCR, (key, delta, expires, now)).fetchone()
+                else:
+                    row = db.execute(_COUNT, (key, now)).fetchone()
+                totals[key] = int(row[0]) if row else 0
+            return totals
+
+        totals: dict[str, int] = await anyio.to_thread.run_sync(self._in_thread, add, writes)
         await self._after_write()  # expired windows go with the next purge
         return totals
 
-    def _add_counts(self, deltas: Mapping[str, tuple[int, int]], now: int) -> dict[str, int]:
-        # In a worker thread, on its own connection: the event loop's connection may be in
-        # a group-commit transaction meanwhile. The write lock is held for this one batch.
+    async def post_notices(self, notices: Sequence[str], expires_ms: int) -> None:
+        # AUTOINCREMENT: a position is never reused, even after its notice is purged. One
+        # writer at a time, so positions are committed in order and a reader that has seen
+        # one has seen every position before it.
+        rows = [(notice, expires_ms) for notice in notices]
+
+        def post(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT INTO notices (notice, expires_ms) VALUES (?, ?)", rows)
+
+        await anyio.to_thread.run_sync(self._in_thread, post, True)
+
+    def _in_thread(self, work: Callable[[sqlite3.Connection], Any], writes: bool) -> Any:
+        # Velocity sync's batches of thousands of rows run in a worker thread, on a
+        # connection of their own: the event loop's may be in a group-commit transaction
+        # meanwhile. The write lock is held for this one batch.
         with self._counts_lock:
             if self._closed:
                 raise sqlite3.ProgrammingError("the ephemeral store is closed")
@@ -209,27 +238,34 @@ class SqliteEphemeralStore:
                 )
                 db.execute("PRAGMA synchronous=NORMAL")
                 self._counts_db = db
-            totals = {}
-            # Only reads (an idle worker refreshing what it knows) need no write lock.
-            db.execute("BEGIN IMMEDIATE" if any(d for d, _ in deltas.values()) else "BEGIN")
+            db.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
             try:
-                for key, (delta, expires) in deltas.items():
-                    if delta:
-                        row = db.execute(_INCR, (key, delta, expires, now)).fetchone()
-                    else:
-                        row = db.execute(_COUNT, (key, now)).fetchone()
-                    totals[key] = int(row[0]) if row else 0
+                result = work(db)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            return totals
+            return result
+
+    async def read_notices(self, after: int, limit: int) -> tuple[list[str], int]:
+        now = self._clock.now_ms()
+
+        def read(db: sqlite3.Connection) -> list[tuple[int, str]]:
+            return db.execute(
+                "SELECT position, notice FROM notices WHERE position > ? AND expires_ms > ?"
+                " ORDER BY position LIMIT ?",
+                (after, now, limit),
+            ).fetchall()
+
+        rows: list[tuple[int, str]] = await anyio.to_thread.run_sync(self._in_thread, read, False)
+        return [str(notice) for _, notice in rows], int(rows[-1][0]) if rows else after
 
     async def purge(self) -> int:
         now = self._clock.now_ms()
         gone = self._db.execute("DELETE FROM claims WHERE expires_ms <= ?", (now,)).rowcount
         gone += self._db.execute("DELETE FROM counters WHERE expires_ms <= ?", (now,)).rowcount
         gone += self._db.execute("DELETE FROM buckets WHERE tat_ms <= ?", (now,)).rowcount
+        gone += self._db.execute("DELETE FROM notices WHERE expires_ms <= ?", (now,)).rowcount
         return int(gone)
 
     async def close(self) -> None:
