@@ -436,6 +436,60 @@ def test_secret_is_shown_once_and_rotation_keeps_the_old_one_for_the_overlap(
     assert not site.accepts_secret(hash_secret(secret), now + 3_600_001)
 
 
+def test_a_new_secret_is_shown_after_a_redirect_so_a_reload_repeats_nothing(
+    owner: TestClient,
+) -> None:
+    """Create and rotate answer 303 without the secret; the page they lead to shows it
+    once, from a short-lived cookie sealed to the session and the site. Reloading shows a
+    notice instead, and makes no second site or rotation."""
+    before = create_site(owner, "Before")
+    form = {"csrf_token": session_csrf(owner), "name": "Shop", "domains": "example.com"}
+    posted = owner.post("/admin/sites/new", data=form | SITE_FORM, follow_redirects=False)
+    assert posted.status_code == 303
+    assert "aks_" not in posted.text
+    location = posted.headers["location"]
+    sitekey = location.removeprefix("/admin/sites/").removesuffix("?done=created")
+    assert location == f"/admin/sites/{sitekey}?done=created"
+    cookie = posted.headers["set-cookie"].lower()
+    assert cookie.startswith("__host-authkong_reveal=")
+    for attribute in ("httponly", "max-age=300", "path=/", "samesite=strict", "secure"):
+        assert attribute in cookie
+    sealed = owner.cookies["__Host-authkong_reveal"]
+
+    # Another session of the same owner, another site's page and a changed seal show nothing.
+    second = other(owner)
+    assert log_in(second, *OWNER).status_code == 303
+    second.cookies.set("__Host-authkong_reveal", sealed, domain="authkong.example")
+    assert "secret-value" not in second.get(location).text
+    assert "secret-value" not in owner.get(f"/admin/sites/{before}").text
+    tampered = sealed.replace(".1.", ".0.")
+    assert tampered != sealed
+    owner.cookies.set("__Host-authkong_reveal", tampered, domain="authkong.example")
+    assert "secret-value" not in owner.get(location).text
+    owner.cookies.set("__Host-authkong_reveal", sealed, domain="authkong.example")
+
+    shown = owner.get(location)
+    assert "Site created: its secret" in shown.text
+    secret = re.search(r'id="secret-value">([^<]+)<', shown.text).group(1)  # type: ignore[union-attr]
+    assert "__Host-authkong_reveal" not in owner.cookies
+    reloaded = owner.get(location)
+    assert secret not in reloaded.text
+    assert "Its secret was shown once" in reloaded.text
+    assert len(svc_of(owner).registry.all_sites()) == 2
+
+    rotate = {"csrf_token": session_csrf(owner), "overlap_hours": "1"}
+    posted = owner.post(f"/admin/sites/{sitekey}/rotate", data=rotate, follow_redirects=False)
+    assert posted.status_code == 303
+    assert posted.headers["location"] == f"/admin/sites/{sitekey}?done=rotated"
+    new = re.search(r'id="secret-value">([^<]+)<', owner.get(posted.headers["location"]).text)
+    assert new is not None and new.group(1) != secret
+    reloaded = owner.get(posted.headers["location"])
+    assert new.group(1) not in reloaded.text
+    assert "Secret rotated" in reloaded.text
+    site = svc_of(owner).registry.get_site(sitekey)
+    assert site is not None and len(site.secrets) == 2
+
+
 def test_site_form_errors_show_the_message_and_keep_the_input(owner: TestClient) -> None:
     """A bad domain answers 422 with the service's message and the form filled in again."""
     got = owner.post(

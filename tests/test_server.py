@@ -3,12 +3,14 @@
 import asyncio
 import itertools
 import json
+import sqlite3
 import stat
 import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +211,32 @@ def test_first_start_prints_demo_keys_and_next_steps(server: Server) -> None:
     assert demo.sitekey.startswith("ak_")
     assert demo.secret.startswith("aks_")
     assert f"Next: open http://localhost:{server.port}/demo" in out
+
+
+def test_the_demo_site_is_in_the_audit_log_for_the_first_organization(tmp_path: Path) -> None:
+    """The demo site is made through the service layer: its creation is audited (actor
+    `cli`), and the first organization adopts the site with that entry."""
+    with running_server(tmp_path / "data", tmp_path / "logs") as server:  # its own data dir
+        demo = server.demo_site()
+    assert demo is not None
+    with closing(sqlite3.connect(server.data_dir / "authkong.sqlite3")) as db:
+        rows = db.execute("SELECT actor, action, org_id FROM audit_log WHERE target = ?",
+                          (demo.sitekey,)).fetchall()  # fmt: skip
+    assert rows == [("cli", "site.create", None)]
+    done = run_cli(
+        "user", "create", "--email", "o@example.com", "--password", "a long password 1",
+        "--org", "Acme", data_dir=server.data_dir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with closing(sqlite3.connect(server.data_dir / "authkong.sqlite3")) as db:
+        ((site_org,),) = db.execute(
+            "SELECT org_id FROM sites WHERE sitekey = ?", (demo.sitekey,)
+        ).fetchall()
+        ((entry_org,),) = db.execute(
+            "SELECT org_id FROM audit_log WHERE target = ? AND action = 'site.create'",
+            (demo.sitekey,),
+        ).fetchall()
+    assert site_org is not None and entry_org == site_org
 
 
 def test_first_start_writes_private_keys_file(server: Server) -> None:

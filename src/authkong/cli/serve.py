@@ -12,11 +12,12 @@ from sqlalchemy import Engine
 
 from authkong.admin import setup_code
 from authkong.admin.accounts import Accounts
+from authkong.admin.service import AdminService, cli_actor
 from authkong.cli._common import data_dir_option, open_registry, print_site
 from authkong.config import TRUSTED_PROXIES_ENV, Settings, check_networks
 from authkong.domain.clock import SystemClock
-from authkong.domain.site import DEFAULT_PRESET, DEFAULT_TOKEN_LIFETIME, PRESETS
 from authkong.storage import ephemeral_sqlite, keyfile
+from authkong.storage.ephemeral_memory import MemoryEphemeralStore
 
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 
@@ -112,12 +113,11 @@ def serve(
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
     first_start = not registry.all_sites()
     if first_start:
-        created = registry.create_site(
-            name="Demo",
-            domains=DEMO_DOMAINS,
-            difficulty=PRESETS[DEFAULT_PRESET],
-            token_lifetime=DEFAULT_TOKEN_LIFETIME,
-            now_ms=SystemClock().now_ms(),
+        # Through the service layer, as `authkong site create` does: the audit log has it,
+        # and the first organization adopts the site and that entry together.
+        clock = SystemClock()
+        created = AdminService(registry, MemoryEphemeralStore(clock), clock).create_site(
+            cli_actor(), name="Demo", domains=DEMO_DOMAINS
         )
         click.echo("First start: created a demo site for localhost and 127.0.0.1.")
         print_site(created.site, as_json=False, secret=created.secret)

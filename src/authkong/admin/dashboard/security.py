@@ -8,6 +8,10 @@ CSRF: every form carries `csrf_token`. Behind a session it is an HMAC of the ses
 token's digest (a synchronizer token that needs no server-side storage); before there is
 a session (setup, login, invitation) it is an HMAC of a random pre-session cookie's value
 (a signed double submit). The HMAC key lives in the data dir, so every worker agrees.
+
+A new secret is shown once, on the page a create or rotate redirects to (so a reload
+never repeats the change): it travels there in a short-lived cookie of its own, sealed to
+the session and the site, and that page clears it.
 """
 
 import hashlib
@@ -22,6 +26,8 @@ from starlette.responses import Response
 KEY_FILE = "dashboard.key"
 SESSION_COOKIE = "authkong_session"
 PRESESSION_COOKIE = "authkong_presession"
+REVEAL_COOKIE = "authkong_reveal"
+REVEAL_MAX_AGE_S = 300
 HOST_PREFIX = "__Host-"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 CSRF_FIELD = "csrf_token"
@@ -76,10 +82,13 @@ def cookie_name(request: Request, base: str) -> str:
     return HOST_PREFIX + base if is_secure(request) else base
 
 
-def set_cookie(request: Request, response: Response, base: str, value: str) -> None:
+def set_cookie(
+    request: Request, response: Response, base: str, value: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         cookie_name(request, base),
         value,
+        max_age=max_age,
         path="/",
         secure=is_secure(request),
         httponly=True,
@@ -113,6 +122,24 @@ def session_csrf(key: bytes, session_token: str) -> str:
 
 def presession_csrf(key: bytes, presession: str) -> str:
     return _mac(key, b"presession", presession)
+
+
+def seal_secret(key: bytes, csrf: str, sitekey: str, secret: str, created: bool) -> str:
+    """A new secret for the page that shows it once: bound to this session (through its
+    CSRF token) and this site, so no other page or session can be shown it or a forgery."""
+    body = f"{sitekey}.{secret}.{int(created)}"  # sitekeys and secrets are URL-safe base64
+    return f"{body}.{_mac(key, b'reveal', f'{csrf}.{body}')}"
+
+
+def open_secret(key: bytes, csrf: str, sealed: str, sitekey: str) -> tuple[str, bool] | None:
+    """The (secret, whether the site was just created) sealed for this session and site."""
+    body, _, mac = sealed.rpartition(".")
+    parts = body.split(".")
+    if len(parts) != 3 or parts[0] != sitekey:
+        return None
+    if not tokens_match(_mac(key, b"reveal", f"{csrf}.{body}"), mac):
+        return None
+    return parts[1], parts[2] == "1"
 
 
 def new_presession() -> str:

@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authkong.admin.analytics import Analytics, Span
-from authkong.admin.dashboard import charts, forms, render
-from authkong.admin.dashboard.guard import Viewer, admin, form, member_page
+from authkong.admin.dashboard import charts, forms, render, security
+from authkong.admin.dashboard.guard import Viewer, admin, csrf_key, form, member_page
 from authkong.admin.model import Invalid
 from authkong.admin.snippets import snippets_for
 from authkong.domain.site import (
@@ -38,6 +38,9 @@ NEW_SITE = {
 NOTICES = {
     "saved": "Settings saved.",
     "deleted": "Site deleted.",
+    # Seen instead of the secret once it has been shown (a reload) or if its cookie was lost.
+    "created": "Site created. Its secret was shown once; if you missed it, rotate the secret.",
+    "rotated": "Secret rotated. The new one was shown once; if you missed it, rotate again.",
 }
 
 
@@ -89,7 +92,21 @@ async def site_new(request: Request, viewer: Viewer) -> Response:
         )
     except Invalid as error:
         return _form_page(request, viewer, forms.submitted(data), error)
-    return await _site_page(request, viewer, created.site, secret=created.secret, created=True)
+    return _show_once(request, viewer, created, created=True)
+
+
+def _show_once(request: Request, viewer: Viewer, new: NewSecret, *, created: bool) -> Response:
+    """Redirect to the site's page, which shows the new secret this once (a reload of it
+    changes nothing and shows it no more)."""
+    sitekey = new.site.sitekey
+    response = render.redirect(
+        request, f"/admin/sites/{sitekey}?done={'created' if created else 'rotated'}"
+    )
+    sealed = security.seal_secret(csrf_key(request), viewer.csrf, sitekey, new.secret, created)
+    security.set_cookie(
+        request, response, security.REVEAL_COOKIE, sealed, max_age=security.REVEAL_MAX_AGE_S
+    )
+    return response
 
 
 async def _site_page(
@@ -130,6 +147,13 @@ async def site_page(request: Request, viewer: Viewer) -> Response:
     sitekey = request.path_params["sitekey"]
     site = await run_in_threadpool(admin(request).get_site, viewer.actor, sitekey)
     if request.method == "GET":
+        sealed = security.read_cookie(request, security.REVEAL_COOKIE)
+        shown = sealed and security.open_secret(csrf_key(request), viewer.csrf, sealed, sitekey)
+        if shown:
+            secret, created = shown
+            response = await _site_page(request, viewer, site, secret=secret, created=created)
+            security.clear_cookie(request, response, security.REVEAL_COOKIE)
+            return response
         notice = NOTICES.get(request.query_params.get("done", ""))
         return await _site_page(request, viewer, site, notice=notice)
     data = await form(request)
@@ -149,7 +173,7 @@ async def site_rotate(request: Request, viewer: Viewer) -> Response:
     rotated = await run_in_threadpool(
         admin(request).rotate_secret, viewer.actor, sitekey, hours * 3600
     )
-    return await _site_page(request, viewer, rotated.site, secret=rotated.secret)
+    return _show_once(request, viewer, rotated, created=False)
 
 
 @member_page
