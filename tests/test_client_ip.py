@@ -3,7 +3,9 @@
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from authkong.api.client_ip import TrustedProxies, forwarded_for, parse_address
+from authkong.api.client_ip import (
+    TrustedProxies,
+    forwarded_for,
+    forwarded_parameter,
+    parse_address,
+)
 from authkong.api.services import Services
 from authkong.app import create_app
 from authkong.cli import main
@@ -99,6 +106,30 @@ def test_forwarded_for_values() -> None:
     """Each element's for= value, unquoted; "" where an element has none."""
     value = 'for=a;proto=http, by=b, FOR = "[::1]:80" ;host=x'
     assert forwarded_for(value) == ["a", "", "[::1]:80"]
+
+
+def test_forwarded_parameter_reads_any_parameter() -> None:
+    """host= is read like for=: per element, unquoted, "" where missing."""
+    value = 'for=a;host=public.example, for=b, HOST="[2001:db8::5]:8443"'
+    assert forwarded_parameter(value, "host") == ["public.example", "", "[2001:db8::5]:8443"]
+
+
+@pytest.mark.parametrize(
+    ("peer", "trusted"),
+    [
+        (PEER, True),
+        ("::ffff:10.0.0.2", True),
+        ("fd00::1", True),
+        ("192.0.2.10", True),
+        ("192.0.2.11", False),
+        ("198.51.100.99", False),
+        ("", False),
+        ("garbage", False),
+    ],
+)
+def test_trusts_peer(peer: str, trusted: bool) -> None:
+    """A peer is trusted when it lies in a trusted network; anything unparsable is not."""
+    assert PROXIES.trusts_peer(peer) is trusted
 
 
 _header_values = st.text(
@@ -245,37 +276,67 @@ def test_forged_public_ip_from_untrusted_peer_has_no_country(direct: TestClient)
 # -- a real server ---------------------------------------------------------------------
 
 
-SERVE_ARGS = ("--trusted-proxy", "127.0.0.0/8", "--data-dir")
+@contextmanager
+def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[Server, dict[str, Any]]]:
+    """A real `authkong serve ARGS` with a cheap site, its environment without any trusted
+    proxy but with `env`; the server and the site."""
+    data_dir = tmp_path / "data"
+    site = create_site(data_dir)
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if k != TRUSTED_PROXIES_ENV} | env
+    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*AUTHKONG, "serve", "--host", HOST, "--port", str(port), *args,
+             "--data-dir", str(data_dir)],
+            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=environ,
+            start_new_session=True,
+        )  # fmt: skip
+    server = Server(process, f"http://{HOST}:{port}", port, data_dir, out, err)
+    try:
+        wait_healthy(server)
+        yield server, site
+    finally:
+        server.stop()
+
+
+def forged_visit(server: Server, site: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A token fetched and verified (zencaptcha) with X-Forwarded-For 8.8.8.8 and
+    X-Forwarded-Proto https; the answer, and the name of the dashboard's pre-session
+    cookie (`__Host-` only when the request counts as https)."""
+    forged = {"X-Forwarded-For": "8.8.8.8", "X-Forwarded-Proto": "https"}
+    with httpx.Client(headers=forged, timeout=10) as client:
+        token = fetch_token(client, server.base_url, site["sitekey"])
+        got = client.post(
+            f"{server.base_url}/captcha/siteverify",
+            data={"secret": site["secret"], "response": token, "email": "mailinator.com"},
+        ).json()
+        client.get(f"{server.base_url}/admin/login", headers={"Host": "localhost"})
+        cookies = list(client.cookies.keys())
+    assert got["success"] is True, got
+    assert len(cookies) == 1, cookies
+    return got, cookies[0]
 
 
 @pytest.mark.server
 def test_serve_trusted_proxy_option_reaches_the_workers(tmp_path: Path) -> None:
-    """`serve --trusted-proxy 127.0.0.1` makes a real worker read X-Forwarded-For."""
-    data_dir = tmp_path / "data"
-    site = create_site(data_dir)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != TRUSTED_PROXIES_ENV}
-    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [*AUTHKONG, "serve", "--host", HOST, "--port", str(port), *SERVE_ARGS, str(data_dir)],
-            stdout=stdout,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-    server = Server(process, f"http://{HOST}:{port}", port, data_dir, out, err)
-    try:
-        wait_healthy(server)
-        with httpx.Client(headers={"X-Forwarded-For": "8.8.8.8"}, timeout=10) as client:
-            token = fetch_token(client, server.base_url, site["sitekey"])
-            got = client.post(
-                f"{server.base_url}/captcha/siteverify",
-                data={"secret": site["secret"], "response": token, "email": "mailinator.com"},
-            ).json()
-    finally:
-        server.stop()
-    assert got["success"] is True, got
+    """`serve --trusted-proxy 127.0.0.0/8` makes a real worker read X-Forwarded-For (the
+    client's country) and X-Forwarded-Proto (the dashboard's https cookies)."""
+    with serving(tmp_path, "--trusted-proxy", "127.0.0.0/8") as (server, site):
+        got, cookie = forged_visit(server, site)
     assert got["countrycode"] == "US"
     assert got["emailvalid"] == "disposable_email"
+    assert cookie == "__Host-authkong_presession"
+
+
+@pytest.mark.server
+def test_serve_trusts_no_forwarded_header_by_default(tmp_path: Path) -> None:
+    """Without --trusted-proxy a real server ignores X-Forwarded-For and X-Forwarded-Proto,
+    even from loopback, where uvicorn trusts them by default, and even with uvicorn's own
+    FORWARDED_ALLOW_IPS set: the forged address gets no country, the request stays http."""
+    with serving(tmp_path, FORWARDED_ALLOW_IPS="*") as (server, site):
+        got, cookie = forged_visit(server, site)
+        warned = server.stderr_path.read_text()
+    assert got["countrycode"] != "US"
+    assert cookie == "authkong_presession"
+    assert "FORWARDED_ALLOW_IPS is ignored" in warned

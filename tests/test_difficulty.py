@@ -67,6 +67,8 @@ def test_within_base_and_cap(
     assert ("client_risk" in reason) == (fs > 0)
     if reason == "base":
         assert d == base
+    if "capped" in reason:  # cut to the limit: the wait is within it
+        assert d.expected_hashes <= wait * hash_rate
 
 
 @given(bases, rates, rates, baselines, fraudscores, waits, hash_rates)
@@ -177,10 +179,30 @@ def test_flood_climbs_then_holds_at_the_cap() -> None:
 
 
 def test_base_above_the_cap_is_kept() -> None:
-    """The operator's preset wins over the wait limit: never below base."""
+    """The operator's preset wins over the wait limit: never below base, and not "capped",
+    since the limit cut nothing (the preset alone is over it)."""
     hard = PRESETS["hard"]
-    assert run(hard, site_rate=100, max_expected_wait_s=0.1) == (hard, "site_load+capped")
+    assert run(hard, site_rate=100, max_expected_wait_s=0.1) == (hard, "site_load")
+    assert run(hard, client_fraudscore=99, max_expected_wait_s=0.1) == (hard, "client_risk")
     assert run(hard, max_expected_wait_s=0.1) == (hard, "base")
+
+
+def test_hard_preset_with_a_short_maximum_wait() -> None:
+    """The review's case: preset hard (about 4.2 s at 4 M/s) under load with a 1 s
+    maximum wait keeps the preset and says only why adaptation wanted more."""
+    hard, hash_rate = PRESETS["hard"], 4e6
+    assert hard.expected_hashes / hash_rate > 1
+    got = run(hard, site_rate=100, max_expected_wait_s=1.0, assumed_hash_rate=hash_rate)
+    assert got == (hard, "site_load")
+
+
+def test_capped_when_the_limit_cuts_between_base_and_wanted() -> None:
+    """A limit above the preset but below what load asks: cut to the limit, "capped"."""
+    hard, hash_rate = PRESETS["hard"], 4e6
+    d, reason = run(hard, site_rate=100, max_expected_wait_s=8.0, assumed_hash_rate=hash_rate)
+    assert reason == "site_load+capped"
+    assert hard.solution_hashes < d.solution_hashes
+    assert 0.99 * 8.0 < d.expected_hashes / hash_rate <= 8.0
 
 
 @given(st.integers(1, 64), waits, hash_rates)

@@ -1,9 +1,11 @@
-"""docs/errors.md and the code agree: every error code, message, status and flavor mapping."""
+"""The docs and the code agree: every error code, message, status and flavor mapping in
+docs/errors.md, and every siteverify answer field in the flavors' integration guides."""
 
 import re
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from authkong.api.errors import (
     ALL_ERRORS,
@@ -14,8 +16,11 @@ from authkong.api.errors import (
 )
 from authkong.api.flavors import hcaptcha, recaptcha, turnstile, zencaptcha
 from authkong.domain.verdict import Failure
+from authkong.storage.registry import NewSecret
+from tests.support import get_token
 
-ERRORS_MD = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ERRORS_MD = DOCS / "errors.md"
 _HEADING = re.compile(r"^(#+)\s+(.*?)\s*$")
 
 # Each flavor's section heading in docs/errors.md and its failure -> vendor code map.
@@ -37,6 +42,17 @@ FLAVOR_TEST_KEYS: dict[str, set[str]] = {
     },
     "Turnstile flavor": {turnstile.DUMMY_TOKEN, *turnstile.TEST_SECRETS},
 }
+
+# Each flavor's siteverify path and its guide in docs/integration/.
+FLAVOR_GUIDES = {
+    "/api/siteverify": "authkong.md",
+    "/recaptcha/api/siteverify": "recaptcha.md",
+    "/siteverify": "hcaptcha.md",
+    "/turnstile/v0/siteverify": "turnstile.md",
+    "/captcha/siteverify": "zencaptcha.md",
+}
+# Claims that went stale when the risk scores arrived.
+STALE_CLAIMS = ("accepted and ignored", "always 1.0")
 
 
 def section(title: str) -> str:
@@ -121,3 +137,41 @@ def test_flavor_test_keys_are_documented(title: str) -> None:
     text = section(title)
     for value in FLAVOR_TEST_KEYS[title]:
         assert value in text, f"{title}: test key {value} not documented"
+
+
+def answer_fields(answer: dict[str, object]) -> set[str]:
+    """The answer's field names, with those of nested objects (Turnstile's `metadata`)."""
+    fields = set(answer)
+    for value in answer.values():
+        if isinstance(value, dict):
+            fields |= set(value)
+    return fields
+
+
+@pytest.mark.parametrize(("path", "guide"), sorted(FLAVOR_GUIDES.items()))
+def test_integration_guides_name_every_answer_field(
+    client: TestClient, site: NewSecret, path: str, guide: str
+) -> None:
+    """A real success (score mode, so reCAPTCHA's v3 fields appear) and the failure of the
+    same token spent again name only fields the guide documents; if a `remoteip` in another
+    subnet than the solver's changes the answer, the guide documents it and its signal."""
+    text = (DOCS / "integration" / guide).read_text(encoding="utf-8")
+    tokens = [get_token(client, site.site.sitekey, mode="score") for _ in range(2)]
+    plain = client.post(path, data={"secret": site.secret, "response": tokens[0]}).json()
+    params = {"secret": site.secret, "response": tokens[1], "remoteip": "198.51.100.9"}
+    passed = client.post(path, data=params).json()
+    spent = client.post(path, data=params).json()
+    assert plain["success"] is passed["success"] is True and spent["success"] is False
+    fields = answer_fields(passed) | answer_fields(spent)
+    missing = sorted(field for field in fields if f"`{field}`" not in text)
+    assert not missing, f"{guide} does not document {missing}"
+    if plain != passed:  # the same site, clock and client: only remoteip differs
+        assert "`remoteip`" in text and "`remoteip_mismatch`" in text, guide
+
+
+@pytest.mark.parametrize("guide", sorted(FLAVOR_GUIDES.values()))
+def test_integration_guides_make_no_stale_claims(guide: str) -> None:
+    """No guide says `remoteip` is ignored or that the score is fixed at 1.0."""
+    text = " ".join((DOCS / "integration" / guide).read_text(encoding="utf-8").split())
+    for claim in STALE_CLAIMS:
+        assert claim not in text, f"{guide} still says {claim!r}"

@@ -1,7 +1,13 @@
 """zencaptcha siteverify: POST /captcha/siteverify, `success` and `message` values."""
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
+import dns.resolver
+import email_validator
 import pytest
 from starlette.testclient import TestClient
 
@@ -10,6 +16,7 @@ from authkong.app import create_app
 from authkong.config import Settings
 from authkong.domain import risk
 from authkong.domain.clock import FakeClock
+from authkong.lookup import email as email_module
 from authkong.storage.registry import NewSecret
 from tests.support import IN_PROCESS, get_token, make_site
 
@@ -152,22 +159,114 @@ def test_bad_request(client: TestClient) -> None:
     assert got.json() == failure("bad_request")
 
 
+@contextmanager
+def verifying_an_email(
+    settings: Settings, clock: FakeClock, dns_timeout_s: int
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """An app with the email DNS check at `dns_timeout_s`, and a siteverify form for a
+    fresh token with the address someone@example.com."""
+    checked = replace(settings, email_dns_timeout_s=dns_timeout_s)
+    with TestClient(create_app(checked, clock=clock)) as client:
+        site = make_site(client.app.state.services.registry, clock.now_ms())  # type: ignore[attr-defined]
+        token = get_token(client, site.site.sitekey)
+        yield client, {"secret": site.secret, "response": token, "email": "someone@example.com"}
+
+
 def test_email_dns_check_is_opt_in(
     settings: Settings, clock: FakeClock, nxdomain_dns: list[int]
 ) -> None:
     """AUTHKONG_EMAIL_DNS_TIMEOUT_S turns the domain check on: a domain without mail is
     invalid_email; the default asks no resolver at all."""
     for dns_timeout_s, expected in ((0, "valid_email"), (2, "invalid_email")):
-        checked = replace(settings, email_dns_timeout_s=dns_timeout_s)
-        with TestClient(create_app(checked, clock=clock)) as client:
-            site = make_site(client.app.state.services.registry, clock.now_ms())  # type: ignore[attr-defined]
-            form = {
-                "secret": site.secret,
-                "response": get_token(client, site.site.sitekey),
-                "email": "someone@example.com",
-            }
+        with verifying_an_email(settings, clock, dns_timeout_s) as (client, form):
             assert client.post(URL, data=form).json()["emailvalid"] == expected
     assert nxdomain_dns == [2]
+
+
+class _CountingResolver:
+    """Every name is NXDOMAIN; remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def resolve(self, name: str, *_args: object, **_kwargs: object) -> object:
+        self.asked.append(str(name))
+        raise dns.resolver.NXDOMAIN
+
+
+@pytest.fixture
+def dns_on(
+    settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, NewSecret, _CountingResolver]]:
+    """An app with the email DNS check on (2 s), a site, and the resolver it asks."""
+    resolver = _CountingResolver()
+    monkeypatch.setattr(email_validator, "caching_resolver", lambda **_: resolver)
+    email_module._resolver.cache_clear()
+    checked = replace(settings, email_dns_timeout_s=2)
+    with TestClient(create_app(checked, clock=clock)) as client:
+        site = make_site(client.app.state.services.registry, clock.now_ms())  # type: ignore[attr-defined]
+        yield client, site, resolver
+    email_module._resolver.cache_clear()
+
+
+def test_no_dns_lookup_for_a_failed_verification(
+    dns_on: tuple[TestClient, NewSecret, _CountingResolver],
+) -> None:
+    """The domain is resolved only after the secret and the token check out: a caller
+    without both cannot make AuthKong look up domains of its choosing. Failures answer
+    as always, with success and message only."""
+    client, site, resolver = dns_on
+    token = get_token(client, site.site.sitekey)
+    spent = get_token(client, site.site.sitekey)
+    assert client.post(URL, data={"secret": site.secret, "response": spent}).json() == VALID
+    for form, message in [
+        ({"secret": "wrong", "response": token}, "invalid_secret"),
+        ({"response": token}, "missing_secret"),
+        ({"secret": site.secret, "response": "garbage"}, "invalid_solution"),
+        ({"secret": site.secret, "response": spent}, "timeout_or_duplicate"),
+    ]:
+        got = client.post(URL, data={**form, "email": "x@attacker.example"})
+        assert got.json() == failure(message)
+    assert resolver.asked == []
+    form = {"secret": site.secret, "response": token, "email": "x@attacker.example"}
+    assert client.post(URL, data=form).json()["emailvalid"] == "invalid_email"
+    assert resolver.asked  # the same address, verified, is looked up
+
+
+def test_a_disposable_address_needs_no_dns_lookup(
+    dns_on: tuple[TestClient, NewSecret, _CountingResolver],
+) -> None:
+    """The disposable list is offline and decides alone: no lookup, disposable_email."""
+    client, site, resolver = dns_on
+    token = get_token(client, site.site.sitekey)
+    form = {"secret": site.secret, "response": token, "email": "x@mailinator.com"}
+    assert client.post(URL, data=form).json()["emailvalid"] == "disposable_email"
+    assert resolver.asked == []
+
+
+def test_a_hanging_resolver_delays_siteverify_at_most_the_timeout(
+    settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS that never answers: siteverify still answers after the timeout (1 s), the
+    address valid, as when the resolver times out."""
+    release = threading.Event()
+
+    class Hanging:
+        def resolve(self, *_args: object, **_kwargs: object) -> object:
+            release.wait(10)
+            raise dns.resolver.NXDOMAIN
+
+    monkeypatch.setattr(email_validator, "caching_resolver", lambda **_: Hanging())
+    email_module._resolver.cache_clear()
+    try:
+        with verifying_an_email(settings, clock, 1) as (client, form):
+            started = time.monotonic()
+            got = client.post(URL, data=form).json()
+            assert time.monotonic() - started < 2
+            assert got == {**VALID, "emailvalid": "valid_email"}
+    finally:
+        release.set()
+        email_module._resolver.cache_clear()
 
 
 def test_email_dns_timeout_is_bounded() -> None:

@@ -1,15 +1,23 @@
 """Offline look-ups: the country of an IP address and the kind of an email address."""
 
 import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
+import dns.exception
 import dns.resolver
+import email_validator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import authkong.lookup
 from authkong.lookup import check_email, country_of
+from authkong.lookup import email as email_module
+from authkong.lookup.email import check_email_dns
 
 # -- country ---------------------------------------------------------------------------
 
@@ -174,3 +182,114 @@ def test_dns_check_has_a_short_timeout_and_rejects_missing_domains(
 def test_email_check_never_raises(value: str | None) -> None:
     """Any input gives one of the four documented answers."""
     assert check_email(value) in {"none", "invalid_email", "disposable_email", "valid_email"}
+
+
+# -- the DNS check's deadline ----------------------------------------------------------
+
+
+class _SlowNoAnswer:
+    """A resolver answering NoAnswer after `delay_s`, or timing out at a shorter lifetime;
+    records the lifetime each query was given."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.lifetimes: list[float | None] = []
+
+    def resolve(self, _name: str, _rdtype: str, lifetime: float | None = None) -> object:
+        self.lifetimes.append(lifetime)
+        if lifetime is not None and lifetime < self.delay_s:
+            time.sleep(lifetime)
+            raise dns.exception.Timeout
+        time.sleep(self.delay_s)
+        raise dns.resolver.NoAnswer
+
+
+class _Hanging:
+    """A resolver stuck until released, whatever lifetime it is given (a hung system call)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def resolve(self, *_args: object, **_kwargs: object) -> object:
+        with self._lock:
+            self.calls += 1
+        self.release.wait(10)
+        raise dns.resolver.NXDOMAIN
+
+
+@pytest.fixture
+def use_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[object], None]]:
+    """Makes the email DNS check ask the given resolver."""
+
+    def install(resolver: object) -> None:
+        monkeypatch.setattr(email_validator, "caching_resolver", lambda **_: resolver)
+        email_module._resolver.cache_clear()
+
+    yield install
+    email_module._resolver.cache_clear()
+
+
+def test_queries_share_one_deadline(use_resolver: Callable[[object], None]) -> None:
+    """email-validator asks MX, then A, then AAAA: together, not each, within the timeout.
+    Out of time, the address stays valid, as with a resolver that times out."""
+    slow = _SlowNoAnswer(delay_s=0.2)
+    use_resolver(slow)
+    started = time.monotonic()
+    got = check_email("someone@example.com", check_dns=True, dns_timeout_s=0.3)
+    assert time.monotonic() - started < 0.5  # each query given 0.3 s would take 0.6 s
+    assert got == "valid_email"
+    assert len(slow.lifetimes) == 2  # MX answered nothing; A ran out of time
+    first, second = slow.lifetimes
+    assert first is not None and second is not None
+    assert 0.2 < first <= 0.3
+    assert second < 0.15
+
+
+def test_a_hanging_resolver_is_answered_within_the_timeout(
+    use_resolver: Callable[[object], None],
+) -> None:
+    """check_email_dns answers valid_email at its deadline, however long DNS hangs."""
+    hanging = _Hanging()
+    use_resolver(hanging)
+    try:
+        started = time.monotonic()
+        got = anyio.run(check_email_dns, "someone@example.com", 0.2)
+        assert time.monotonic() - started < 1
+        assert got == "valid_email"
+        assert hanging.calls == 1
+    finally:
+        hanging.release.set()
+
+
+def test_hanging_lookups_leave_the_shared_threads_alone(
+    use_resolver: Callable[[object], None],
+) -> None:
+    """More hanging lookups than MAX_DNS_LOOKUPS: at most that many reach the resolver,
+    every one is answered at its deadline, and the thread pool everything else uses
+    (shrunk to one thread here) stays free meanwhile."""
+    hanging = _Hanging()
+    use_resolver(hanging)
+    answers: list[str] = []
+
+    async def lookup() -> None:
+        answers.append(await check_email_dns("someone@example.com", 0.5))
+
+    async def main() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        async with anyio.create_task_group() as tasks:
+            for _ in range(email_module.MAX_DNS_LOOKUPS + 2):
+                tasks.start_soon(lookup)
+            await anyio.sleep(0.1)
+            assert hanging.calls == email_module.MAX_DNS_LOOKUPS  # the others wait their turn
+            with anyio.fail_after(0.2):
+                assert await anyio.to_thread.run_sync(lambda: 42) == 42
+
+    try:
+        started = time.monotonic()
+        anyio.run(main)
+        assert time.monotonic() - started < 1.5
+        assert answers == ["valid_email"] * (email_module.MAX_DNS_LOOKUPS + 2)
+    finally:
+        hanging.release.set()

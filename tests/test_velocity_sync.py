@@ -241,6 +241,17 @@ def test_a_key_counted_once_is_not_announced(workers: Workers, clock: FakeClock)
     assert [known.count(f"192.0.2.{n}", clock.now_ms()) for n in range(20)] == [1] * 20
 
 
+def test_an_ipv6_client_is_counted_by_its_64(alone: TestClient, clock: FakeClock) -> None:
+    """A client that takes a new address of its /64 for every token is still one client:
+    its redemptions show `ip_velocity` as one address's would; another /64 is not counted."""
+    site = new_site(alone, clock)
+    threshold = VELOCITY_WEIGHTS["ip_redemptions"].threshold
+    for n in range(1, threshold + 1):
+        assert "ip_velocity" not in reasons_of_a_token(alone, site, f"2001:db8:0:1::{n:x}")
+    assert "ip_velocity" in reasons_of_a_token(alone, site, "2001:db8:0:1:ffff::1")
+    assert "ip_velocity" not in reasons_of_a_token(alone, site, "2001:db8:0:2::1")
+
+
 def test_the_sites_load_is_the_sum_of_every_workers(workers: Workers, clock: FakeClock) -> None:
     """The site's last-minute and last-hour counts are both workers' together."""
     one, two = workers
@@ -255,6 +266,29 @@ def test_the_sites_load_is_the_sum_of_every_workers(workers: Workers, clock: Fak
         velocity = services(client).velocity
         assert velocity.site_recent.count(site.site.sitekey, now) == 12
         assert velocity.site_hour.count(site.site.sitekey, now) == 12
+
+
+def test_a_worker_started_later_weighs_the_hours_count_over_the_time_it_covers(
+    workers: Workers, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Thirty minutes of steady traffic on one worker, then a new worker (a restart): after
+    its first sync it takes in that half hour's count and divides it by the half hour the
+    server counted, not by its own minute of uptime, so it sees the same baseline."""
+    one, _ = workers
+    site = new_site(one, clock)
+    for n in range(900):  # 0.5 challenges a second, synced every 10 s
+        challenge(one, site, f"100.{n % 200}.{n // 200}.1")
+        clock.advance(2)
+        if n % 5 == 0:
+            sync(one)
+    sync(one)
+    with TestClient(create_app(settings_for(tmp_path / "data"), clock=clock)) as later:
+        sync(later)
+        now = clock.now_ms()
+        _, _, kept = services(one).velocity.challenge(site.site.sitekey, "192.0.2.1", now)
+        _, _, fresh = services(later).velocity.challenge(site.site.sitekey, "192.0.2.2", now)
+    assert kept.baseline == pytest.approx(0.5, rel=0.05)
+    assert fresh.baseline == pytest.approx(kept.baseline, rel=0.05)
 
 
 def test_synced_counts_are_not_counted_twice(workers: Workers, clock: FakeClock) -> None:

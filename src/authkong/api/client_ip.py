@@ -46,10 +46,16 @@ def parse_address(text: str) -> Address | None:
 
 
 def forwarded_for(value: str) -> list[str]:
-    """The `for=` value of each element of an RFC 7239 `Forwarded` header, in order.
+    """The `for=` value of each element of an RFC 7239 `Forwarded` header, in order."""
+    return forwarded_parameter(value, "for")
 
-    An element without `for=` gives "" (unusable, like "unknown"). Elements are split
-    on every comma, quoted or not: `for=` values never hold one, and a visitor's
+
+def forwarded_parameter(value: str, parameter: str) -> list[str]:
+    """The `parameter=` value (e.g. "for", "host") of each element of an RFC 7239
+    `Forwarded` header, in order.
+
+    An element without it gives "" (unusable, like "unknown"). Elements are split on
+    every comma, quoted or not: `for=` and `host=` values never hold one, and a visitor's
     unbalanced quote then cannot swallow the elements a proxy appended after it.
     """
     found = []
@@ -57,7 +63,7 @@ def forwarded_for(value: str) -> list[str]:
         target = ""
         for pair in element.split(";"):
             name, _, text = pair.partition("=")
-            if name.strip().lower() == "for":
+            if name.strip().lower() == parameter:
                 text = text.strip()
                 if len(text) >= 2 and text[0] == text[-1] == '"':
                     text = text[1:-1].replace("\\", "")
@@ -81,6 +87,12 @@ class TrustedProxies:
 
     def trusts(self, address: Address) -> bool:
         return any(address in network for network in self.networks)
+
+    def trusts_peer(self, peer: str) -> bool:
+        """Whether the connection's peer is a trusted proxy, whose forwarding headers
+        (X-Forwarded-*, Forwarded) may then be read."""
+        known = self._classify(peer)
+        return known is not None and known[1]
 
     def _classify_text(self, text: str) -> tuple[str, bool] | None:
         """The canonical spelling of the address in `text` and whether it is trusted."""

@@ -83,7 +83,7 @@ async def redeem(request: HotRequest) -> JsonReply:
         expected = challenge.k * round(2**32 / challenge.target)
         counts = svc.velocity.redemption(ip, now)
         assessment = risk_signals.at_redemption(
-            request, challenge.hostname, hints, solve_ms, expected, counts
+            request, challenge.hostname, hints, solve_ms, expected, counts, svc.proxies
         )
     token = tokens.ResponseToken(
         token_id=tokens.new_token_id(),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from authkong.api.asgi import HotRequest
+from authkong.api.client_ip import TrustedProxies, forwarded_parameter
 from authkong.domain import risk
 from authkong.domain.token import ResponseToken
 
@@ -44,16 +45,49 @@ def _host(value: str | None) -> str | None:
         return None
 
 
-def request_hints(request: HotRequest, hostname: str) -> dict[str, bool]:
+def _authority_host(value: str | None) -> str | None:
+    """The host of a `host[:port]` value (Host, X-Forwarded-Host), IPv6 unbracketed."""
+    return _host("//" + value.strip()) if value else None
+
+
+def _forwarded_hosts(request: HotRequest) -> tuple[str | None, str | None]:
+    """The public host a proxy says the visitor asked for: the first X-Forwarded-Host
+    value and the first `Forwarded` element's `host=`."""
+    x_forwarded = request.header(b"x-forwarded-host")
+    forwarded = request.header(b"forwarded")
+    return (
+        _authority_host(x_forwarded.split(",")[0]) if x_forwarded else None,
+        _authority_host(forwarded_parameter(forwarded, "host")[0]) if forwarded else None,
+    )
+
+
+def _is_own(origin: str, request: HotRequest, proxies: TrustedProxies | None) -> bool:
+    """Whether `origin` is AuthKong's own host: the request's Host, or, as a trusted proxy
+    says, the host the visitor asked for (proxies may rewrite Host to their upstream).
+    Anyone can send the forwarding headers, so only a trusted peer's headers count."""
+    if origin == _authority_host(request.header(b"host")):
+        return True
+    if proxies is None or not proxies.trusts_peer(request.client_host):
+        return False
+    return origin in _forwarded_hosts(request)
+
+
+def request_hints(
+    request: HotRequest, hostname: str, proxies: TrustedProxies | None = None
+) -> dict[str, bool]:
     """Missing Accept-Language, a library user agent, and an Origin/Referer that is
-    neither AuthKong itself (the widget's frame calls from there) nor the page's host."""
+    neither AuthKong itself (the widget's frame calls from there) nor the page's host.
+
+    `proxies` are the trusted ones (Settings.trusted_proxies), None when there are none.
+    """
     user_agent = request.header(b"user-agent") or ""
     origin = _host(request.header(b"origin")) or _host(request.header(b"referer"))
-    own = (request.header(b"host") or "").rsplit(":", 1)[0].strip("[]").lower()
     return {
         "missing_accept_language": not request.header(b"accept-language"),
         "library_client": not user_agent or bool(_LIBRARY_UA.match(user_agent)),
-        "origin_mismatch": origin is not None and origin.lower() not in (own, hostname),
+        "origin_mismatch": origin is not None
+        and origin != hostname
+        and not _is_own(origin, request, proxies),
     }
 
 
@@ -95,8 +129,9 @@ def at_redemption(
     solve_ms: int,
     expected: int,
     counts: "ClientCounts",
+    proxies: TrustedProxies | None,
 ) -> risk.Assessment:
-    """The assessment sealed into a new token."""
+    """The assessment sealed into a new token (`proxies`: Services.proxies)."""
     signals = risk.Signals(
         ip_challenges=counts.ip_challenges,
         ip_redemptions=counts.ip_redemptions,
@@ -107,7 +142,7 @@ def at_redemption(
         solve_ms=solve_ms,
         expected_hashes=expected,
         automation_hints=hints,
-        **request_hints(request, hostname),
+        **request_hints(request, hostname, proxies),
     )
     return risk.assess(signals)
 

@@ -23,6 +23,10 @@ a notice of it in the store (`post_notices`); every worker reads the new notices
 start of each sync and asks for the keys it does not know yet, before their first request
 reaches it. A key counted only once in the whole server is the one left to learn late.
 
+Every sync also marks its minute as counted (`vup:<minute>`) and reads the hour's marks,
+even when idle: a site's baseline is the hour's count over the time the server counted,
+which after a restart is longer than the new worker's uptime (api/velocity.py).
+
 A sync handles at most SYNC_KEYS_PER_COUNT keys of each of the five counts (the busiest
 first; the rest wait for the next sync), reading at most twice as many counters: a flood
 of distinct addresses cannot make one unbounded. A failed sync fails no request: the
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
-from authkong.api.velocity import Velocity
+from authkong.api.velocity import SITE_BASELINE_WINDOW_S, Velocity
 from authkong.domain.clock import Clock
 from authkong.periodic import Periodic
 from authkong.storage.ephemeral import EphemeralStore
@@ -69,6 +73,33 @@ class _Shared:
 _Item = tuple[str, str, int, int, bool]
 """(count, key, window index, what this worker adds, whether the previous window's total
 is read too: it may hold the others' last few counts, not seen yet)."""
+
+
+MINUTE_MS = 60_000
+HOUR_MINUTES = SITE_BASELINE_WINDOW_S // 60
+
+
+def _counting_marks(now: int) -> dict[str, tuple[int, int]]:
+    """Mark this minute as counted by the server, and read the marks of the hour's others.
+
+    A site's baseline is its hour's count over the time the server counted it; after a
+    restart that is longer than the new worker's own uptime (api/velocity.py).
+    """
+    minute = now // MINUTE_MS
+    marks = {
+        f"vup:{m}": (0, (m + HOUR_MINUTES + 1) * MINUTE_MS)
+        for m in range(minute - HOUR_MINUTES + 1, minute)
+    }
+    marks[f"vup:{minute}"] = (1, (minute + HOUR_MINUTES + 1) * MINUTE_MS)
+    return marks
+
+
+def _counted_s(totals: Mapping[str, int], now: int) -> float:
+    """How long, of the last hour, some worker was counting: the marked whole minutes
+    before this one, and this one so far."""
+    minute = now // MINUTE_MS
+    earlier = sum(1 for m in range(minute - HOUR_MINUTES + 1, minute) if totals.get(f"vup:{m}"))
+    return earlier * 60 + (now % MINUTE_MS) / 1000
 
 
 def shared_key(count: str, index: int, key: str) -> str:
@@ -125,9 +156,7 @@ class VelocitySync:
             }
             widths = {name: local.window_ms for name, local in counts.items()}
             items, deltas = await anyio.to_thread.run_sync(self._plan, now, widths, taken, missed)
-            if not deltas:  # an idle worker that knows of no live key: nothing to ask
-                self.synced_keys = 0
-                return True
+            deltas |= _counting_marks(now)
             try:
                 totals = await self._store.add_counts(deltas)
             except Exception:  # noqa: BLE001  # velocity must never fail a request or the worker
@@ -136,6 +165,7 @@ class VelocitySync:
                 _log.exception("could not sync the velocity counts; they wait for the next sync")
                 return False
             elsewhere, busy = await anyio.to_thread.run_sync(self._take_in, items, totals)
+            self._velocity.server_counted_s = _counted_s(totals, now)
             now = self._clock.now_ms()
             for name, local in counts.items():
                 if elsewhere[name]:

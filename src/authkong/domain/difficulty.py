@@ -10,8 +10,9 @@ fixed, so the spread of solve times (coefficient of variation 1/sqrt(k)) does no
 then capped so expected_hashes / assumed_hash_rate <= max_expected_wait_s. Both
 multipliers are continuous and non-decreasing in their inputs, so there are no cliff
 levels: twice the traffic above the tolerated level asks twice the work, and a
-fraudscore of 99 asks 16 times the work. The cap never pushes below the base: the
-operator's preset wins over the wait limit.
+fraudscore of 99 asks 16 times the work. The cap limits only what adaptation adds and
+never pushes below the base: a preset whose own wait exceeds the limit is kept, without
+"capped" in the reason, since nothing was cut to the limit.
 """
 
 from functools import lru_cache
@@ -79,7 +80,7 @@ def adapt(
 
     `site_rate` is the site's current challenge rate and `site_baseline` its recent
     normal one, both per second. The reason names every multiplier above 1 and adds
-    "capped" when the wait limit cut the work it asked for.
+    "capped" when the work was cut to the wait limit (never below the base).
     """
     if not (
         0 <= site_rate < _INF
@@ -102,9 +103,12 @@ def adapt(
     # work within the wait (cached per site setting) is the same as comparing the waits.
     cap = max_solution_hashes(base.k, max_expected_wait_s, assumed_hash_rate)
     if wanted > cap:
-        wanted = cap
-        reasons.append(CAPPED)
-    return Difficulty(base.k, max(base.solution_hashes, wanted)), "+".join(reasons)
+        # The wait limit bounds only what adaptation adds: a preset beyond it is kept as
+        # is, and then nothing was cut to the limit, so the reason does not say "capped".
+        if cap >= base.solution_hashes:
+            reasons.append(CAPPED)
+        wanted = max(cap, base.solution_hashes)
+    return Difficulty(base.k, wanted), "+".join(reasons)
 
 
 _INF = float("inf")

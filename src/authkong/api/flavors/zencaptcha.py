@@ -8,10 +8,6 @@ solved, offline) and `emailvalid` (of the optional `email` parameter, an address
 bare domain; a disposable one also raises the fraudscore).
 """
 
-from functools import partial
-
-import anyio
-
 from authkong.api.asgi import HotRequest, JsonReply, json_response
 from authkong.api.flavors._request import gather
 from authkong.api.http import BadInput
@@ -19,6 +15,7 @@ from authkong.api.services import services
 from authkong.api.verify import verify
 from authkong.domain.verdict import Failure, Verdict
 from authkong.lookup import EmailStatus, check_email, country_of
+from authkong.lookup.email import check_email_dns
 
 MESSAGES = {
     Failure.MISSING_SECRET: "missing_secret",
@@ -59,19 +56,20 @@ async def siteverify(request: HotRequest) -> JsonReply:
     if isinstance(params, BadInput):
         return failure(MESSAGES[Failure.BAD_REQUEST])
     svc = services(request)
-    email, dns_timeout_s = params.get("email"), svc.settings.email_dns_timeout_s
-    if dns_timeout_s and email:
-        # The DNS check blocks; it runs in a thread so other requests go on meanwhile.
-        check = partial(check_email, email, check_dns=True, dns_timeout_s=dns_timeout_s)
-        emailvalid = await anyio.to_thread.run_sync(check)
-    else:
-        emailvalid = check_email(email)
+    email = params.get("email")
+    emailvalid = check_email(email)  # offline: syntax and the disposable list
     verdict = await verify(
         svc,
         secret=params.get("secret"),
         response=params.get("response"),
         disposable_email=emailvalid == "disposable_email",
     )
+    dns_timeout_s = svc.settings.email_dns_timeout_s
+    if dns_timeout_s and verdict.success and emailvalid == "valid_email":
+        # Only for a verified secret and token: DNS lookups of domains of the caller's
+        # choosing must cost it a solved challenge. DNS can only find the domain takes no
+        # mail (invalid_email); the disposable list, which raises the fraudscore, is offline.
+        emailvalid = await check_email_dns(email, dns_timeout_s)
     return json_response(answer(verdict, emailvalid=emailvalid))
 
 
