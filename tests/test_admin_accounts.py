@@ -91,9 +91,25 @@ def test_new_passwords_need_a_sensible_length(admin: AdminService, call: Call, b
     assert admin.needs_setup()
 
 
-@pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b@c", "a b@example.com", "a@-bad-.com"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "no-at-sign",
+        "a@b@c",
+        "a b@example.com",
+        "a@-bad-.com",
+        "ann\x00@example.com",  # control characters (Cc)
+        "ann\x1b[31m@example.com",
+        "ann\x7f@example.com",
+        "ann\u200b@example.com",  # format characters (Cf): zero-width space, RTL override
+        "ann\u202emoc.liam@example.com",
+        "\ufeffann@example.com",
+    ],
+)
 def test_emails_are_validated(admin: AdminService, call: Call, bad: str) -> None:
-    """A malformed email is Invalid(field="email")."""
+    """A malformed email, or one hiding control or format characters, is
+    Invalid(field="email")."""
     with pytest.raises(Invalid) as raised:
         call(admin.create_first_owner, bad, PASSWORD, "Org", "192.0.2.1")
     assert raised.value.field == "email"
@@ -140,36 +156,72 @@ def test_wrong_password_and_unknown_email_fail_alike(
     assert "wrong password" not in repr(failed)
 
 
-def test_login_throttles_per_account_and_releases(
+def test_login_throttles_per_account_and_address_and_releases(
     admin: AdminService, call: Call, org_a: Org, clock: FakeClock
 ) -> None:
-    """Five tries at one account (from any IPs), then one a minute; Retry-After says so."""
+    """Five tries at one account from one address (an IPv6 /64 is one), then one a minute,
+    as Retry-After says; the owner at another address and other accounts go on."""
     call(admin.add_member, org_a.owner, "ann@a.test", Role.ADMIN, PASSWORD)
     for i in range(5):
         with pytest.raises(BadCredentials):
-            call(admin.login, "ann@a.test", "wrong password", f"198.51.100.{i}")
+            call(admin.login, "ann@a.test", "wrong password", f"2001:db8::{i + 1}")
     with pytest.raises(Throttled) as raised:
-        call(admin.login, "ann@a.test", PASSWORD, "198.51.100.77")
+        call(admin.login, "ann@a.test", PASSWORD, "2001:db8::ffff")
     assert raised.value.retry_after_s == 60
     assert raised.value.status == 429
+    call(admin.login, "ann@a.test", PASSWORD, "2001:db8:1::1")  # another /64: the owner
+    with pytest.raises(BadCredentials):  # another account from the guesser's address
+        call(admin.login, "someone@a.test", "x", "2001:db8::ffff")
     clock.advance(59)
     with pytest.raises(Throttled) as raised:
-        call(admin.login, "ann@a.test", PASSWORD, "198.51.100.78")
+        call(admin.login, "ann@a.test", PASSWORD, "2001:db8::ffff")
     assert raised.value.retry_after_s == 1
     clock.advance(1)
-    call(admin.login, "ann@a.test", PASSWORD, "198.51.100.79")
-    # Another account is not affected.
-    with pytest.raises(BadCredentials):
-        call(admin.login, "someone@a.test", "x", "198.51.100.80")
+    call(admin.login, "ann@a.test", PASSWORD, "2001:db8::ffff")
+
+
+def test_a_guesser_at_its_limit_cannot_lock_the_owner_out(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """One address trying as often as it may never holds up the owner elsewhere."""
+    call(admin.add_member, org_a.owner, "ann@a.test", Role.ADMIN, PASSWORD)
+    for _ in range(10):
+        for _ in range(2):  # once at its limit, the second is refused and counts nowhere
+            with pytest.raises((BadCredentials, Throttled)):
+                call(admin.login, "ann@a.test", "guess", "198.51.100.66")
+        call(admin.login, "ann@a.test", PASSWORD, "203.0.113.10")
+        clock.advance(60)
+
+
+def test_login_throttles_one_account_across_addresses(
+    admin: AdminService, call: Call, org_a: Org, clock: FakeClock
+) -> None:
+    """Fifty tries at one account from as many addresses, then ten a minute from anywhere."""
+    call(admin.add_member, org_a.owner, "ann@a.test", Role.ADMIN, PASSWORD)
+    for i in range(50):
+        with pytest.raises(BadCredentials):
+            call(admin.login, "ann@a.test", "guess", f"198.51.100.{i}")
+    with pytest.raises(Throttled) as raised:
+        call(admin.login, "ann@a.test", PASSWORD, "203.0.113.10")
+    assert raised.value.retry_after_s == 6
+    call(admin.login, "owner@a.test", PASSWORD, "198.51.100.1")  # another account
+    clock.advance(6)
+    call(admin.login, "ann@a.test", PASSWORD, "203.0.113.10")
 
 
 def test_unknown_accounts_are_throttled_too(admin: AdminService, call: Call) -> None:
-    """An email nobody has is throttled like a real one: the limit reveals nothing."""
-    for i in range(5):
+    """An email nobody has is throttled like a real one, from one address and from many:
+    the limits reveal nothing."""
+    for _ in range(5):
+        with pytest.raises(BadCredentials):
+            call(admin.login, "ghost@example.com", "guess", "198.51.100.1")
+    with pytest.raises(Throttled):
+        call(admin.login, "Ghost@Example.com", "guess", "198.51.100.1")
+    for i in range(2, 47):  # 45 more addresses: 50 counted (the refused one took nothing)
         with pytest.raises(BadCredentials):
             call(admin.login, "ghost@example.com", "guess", f"198.51.100.{i}")
     with pytest.raises(Throttled):
-        call(admin.login, "Ghost@Example.com", "guess", "198.51.100.99")
+        call(admin.login, "ghost@example.com", "guess", "198.51.100.99")
 
 
 def test_login_throttles_per_ip_and_releases(
@@ -572,7 +624,10 @@ def test_acceptance_rechecks_that_the_inviter_may_still_grant_the_role(
     assert inviter.user_id is not None
     invitation = admin.invite(inviter, "late@x.test", Role.ADMIN)
     # Demoted around the service (which would have revoked the invitation itself).
-    admin.accounts.change_role(inviter.org_id, inviter.user_id, Role.VIEWER, was_owner=False)
+    with admin.registry.engine.begin() as conn:
+        admin.accounts.change_role(
+            conn, inviter.org_id, inviter.user_id, Role.VIEWER, was_owner=False
+        )
     with pytest.raises(NotFound):
         call(admin.accept_invitation, invitation.token, PASSWORD, "192.0.2.43")
     assert admin.accounts.user_by_email("late@x.test") is None

@@ -153,6 +153,8 @@ def test_bad_site_input_answers_422_with_the_field(
         ),
         ("POST", "/invitations", {"email": "", "role": "viewer"}, "email"),
         ("POST", "/tokens", {"name": "t", "scopes": []}, "scopes"),
+        ("POST", "/tokens", {"name": "t\x1b[2J", "scopes": ["sites:read"]}, "name"),
+        ("POST", "/sites", {"name": "S\x00", "domains": ["example.com"]}, "name"),
         ("POST", "/tokens", {"name": "t", "scopes": ["root"]}, "scopes.0"),
         (
             "POST",

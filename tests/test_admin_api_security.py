@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from authkong.admin.api import MAX_ID, PREFIX
-from authkong.admin.model import READ_SCOPES, Role, Scope
+from authkong.admin.model import READ_SCOPES, ROLE_SCOPES, Actor, Role, Scope
 from authkong.api.services import Services
 from tests.admin_api_support import (
     PASSWORD,
@@ -87,7 +87,8 @@ def test_invitations_are_listed_and_revoked(
     assert listed.status_code == 200
     [item] = listed.json()["invitations"]
     assert item["email"] == "guest@x.test" and item["role"] == "admin"
-    assert item["invited_by"] == ""  # made with an API token
+    # Made with an API token: its maker is the inviter, so removing them revokes it.
+    assert item["invited_by"] == org_a.owner.label.removeprefix("user:")
     assert made["token"] not in listed.text
     gone = client.delete(f"{PREFIX}/invitations/{item['id']}", headers=auth(reader))
     assert_error(gone, 403, "forbidden")
@@ -186,3 +187,60 @@ def test_patch_nested_settings_needs_sites_write_only(
         f"{PREFIX}/sites/{sitekey}", headers=auth(other.token), json={"risk": {"scoring": True}}
     )
     assert_error(foreign, 404, "not_found")
+
+
+def test_a_removed_admins_tokens_stop_working(
+    client: TestClient, services: Services, org_a: Org
+) -> None:
+    """An admin removed through the API loses their token, and with it every way back in;
+    GET /tokens names who made each token and shows it revoked."""
+    added = client.post(
+        f"{PREFIX}/members",
+        headers=auth(org_a.token),
+        json={"email": "leaver@x.test", "role": "admin", "password": PASSWORD},
+    )
+    assert added.status_code == 201, added.text
+    user_id = added.json()["user_id"]
+    admin_actor = Actor(
+        org_id=org_a.org_id,
+        label="user:leaver@x.test",
+        scopes=ROLE_SCOPES[Role.ADMIN],
+        role=Role.ADMIN,
+        user_id=user_id,
+    )
+    _, theirs = services.admin.create_api_token(admin_actor, "ci", frozenset(Scope), None)
+    listed = client.get(f"{PREFIX}/tokens", headers=auth(theirs)).json()["tokens"]
+    assert {t["name"]: t["created_by"] for t in listed} == {
+        "all": org_a.owner.label.removeprefix("user:"),
+        "ci": "leaver@x.test",
+    }
+    gone = client.delete(f"{PREFIX}/members/{user_id}", headers=auth(org_a.token))
+    assert gone.status_code == 204
+    assert_error(client.get(f"{PREFIX}/me", headers=auth(theirs)), 401, "unauthenticated")
+    back = client.post(
+        f"{PREFIX}/members",
+        headers=auth(theirs),
+        json={"email": "back-door@x.test", "role": "admin", "password": PASSWORD},
+    )
+    assert_error(back, 401, "unauthenticated")
+    [ci] = [t for t in client.get(f"{PREFIX}/tokens", headers=auth(org_a.token)).json()["tokens"]
+            if t["name"] == "ci"]  # fmt: skip
+    assert ci["revoked_ms"] is not None
+
+
+def test_a_token_cannot_make_one_that_outlives_it(client: TestClient, org_a: Org) -> None:
+    """An expiring token asking for a token without an expiry, or a later one, answers
+    403 forbidden; one that expires no later is made."""
+    made = client.post(
+        f"{PREFIX}/tokens",
+        headers=auth(org_a.token),
+        json={"name": "short", "scopes": ["tokens:write", "sites:read"], "expires_in_s": 3600},
+    )
+    assert made.status_code == 201, made.text
+    short = made.json()["value"]
+    for expires_in_s in (None, 3601):
+        body = {"name": "child", "scopes": ["sites:read"], "expires_in_s": expires_in_s}
+        got = client.post(f"{PREFIX}/tokens", headers=auth(short), json=body)
+        assert "outlives" in assert_error(got, 403, "forbidden")["message"]
+    body = {"name": "child", "scopes": ["sites:read"], "expires_in_s": 600}
+    assert client.post(f"{PREFIX}/tokens", headers=auth(short), json=body).status_code == 201

@@ -6,10 +6,14 @@ SQLite registry of an in-process app."""
 
 import hashlib
 import json
+import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import select
 
@@ -30,7 +34,15 @@ from authkong.domain.clock import FakeClock
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import RateLimits
 from authkong.storage.tables import api_tokens, audit_log
-from tests.admin_support import PASSWORD, Org, admin, call, org_a, org_b  # noqa: F401
+from tests.admin_support import (  # noqa: F401
+    PASSWORD,
+    Org,
+    admin,
+    call,
+    login_actor,
+    org_a,
+    org_b,
+)
 from tests.support import CHEAP, make_site
 
 Call = Callable[..., Any]
@@ -298,6 +310,106 @@ def test_token_last_use_is_written_rarely(
     assert admin.api_tokens(org_a.owner)[0].last_used_ms == clock.now_ms()
 
 
+def _bearer(admin: AdminService, value: str) -> Actor:
+    actor = admin.token_actor(value, "203.0.113.60")
+    assert actor is not None
+    return actor
+
+
+def test_removing_a_member_revokes_the_tokens_they_made(admin: AdminService, org_a: Org) -> None:
+    """A removed admin's tokens, and the tokens those tokens made, stop working and are
+    listed as revoked, each with an audit entry; another member's token goes on."""
+    departing = org_a.member("leaver@a.test", Role.ADMIN)
+    _, theirs = admin.create_api_token(departing, "ci", frozenset(Scope), None)
+    _, grandchild = admin.create_api_token(
+        _bearer(admin, theirs), "made-by-ci", frozenset({Scope.SITES_READ}), None
+    )
+    _, owners = admin.create_api_token(org_a.owner, "owner's", frozenset(Scope), None)
+    assert departing.user_id is not None
+    admin.remove_member(org_a.owner, departing.user_id)
+    assert admin.token_actor(theirs, "") is None
+    assert admin.token_actor(grandchild, "") is None
+    assert admin.token_actor(owners, "") is not None
+    listed = {t.name: t for t in admin.api_tokens(org_a.owner)}
+    assert listed["ci"].revoked_ms is not None and listed["made-by-ci"].revoked_ms is not None
+    assert listed["owner's"].revoked_ms is None
+    entries = admin.audit_log(org_a.owner)
+    automatic = {e.target: e.detail for e in entries if e.action == "token.revoke"}
+    assert automatic == {
+        name: {"id": listed[name].id, "made_by": "leaver@a.test", "because": "member.remove"}
+        for name in ("ci", "made-by-ci")
+    }
+    removal = next(e for e in entries if e.action == "member.remove")
+    assert removal.detail["revoked_tokens"] == 2
+
+
+def test_demotion_revokes_the_tokens_beyond_the_new_role(admin: AdminService, org_a: Org) -> None:
+    """Demoted to viewer, an admin keeps tokens within a viewer's scopes and loses the
+    others; a promotion revokes nothing."""
+    member = org_a.member("demoted@a.test", Role.ADMIN)
+    assert member.user_id is not None
+    _, wide = admin.create_api_token(member, "wide", frozenset({Scope.SITES_WRITE}), None)
+    _, narrow = admin.create_api_token(member, "narrow", frozenset({Scope.SITES_READ}), None)
+    admin.set_role(org_a.owner, member.user_id, Role.VIEWER)
+    assert admin.token_actor(wide, "") is None
+    assert admin.token_actor(narrow, "") is not None
+    admin.set_role(org_a.owner, member.user_id, Role.ADMIN)
+    assert admin.token_actor(narrow, "") is not None
+    changes = [e.detail for e in admin.audit_log(org_a.owner) if e.action == "member.role"]
+    assert [c["revoked_tokens"] for c in changes] == [0, 1]  # newest first
+    revoked = [e for e in admin.audit_log(org_a.owner) if e.action == "token.revoke"]
+    assert [(e.target, e.detail["because"]) for e in revoked] == [("wide", "member.role")]
+
+
+def test_a_token_stops_when_its_maker_loses_access_by_any_route(
+    admin: AdminService, org_a: Org
+) -> None:
+    """Even a token the revocation missed (made while its maker was being removed, or
+    the membership changed around the service) stops working with its maker's access."""
+    member = org_a.member("raced@a.test", Role.ADMIN)
+    assert member.user_id is not None
+    _, full = admin.create_api_token(member, "full", frozenset(Scope), None)
+    _, reader = admin.create_api_token(member, "reader", frozenset({Scope.SITES_READ}), None)
+    with admin.registry.engine.begin() as conn:
+        admin.accounts.change_role(conn, org_a.owner.org_id, member.user_id, Role.VIEWER,
+                                   was_owner=False)  # fmt: skip
+    assert admin.token_actor(full, "") is None
+    assert admin.token_actor(reader, "") is not None
+    with admin.registry.engine.begin() as conn:
+        admin.accounts.remove_membership(conn, org_a.owner.org_id, member.user_id,
+                                         was_owner=False)  # fmt: skip
+    assert admin.token_actor(reader, "") is None
+
+
+def test_tokens_show_the_member_they_act_for(admin: AdminService, org_a: Org) -> None:
+    """A token lists its maker's email; a token made by a token, the same member's."""
+    member = org_a.member("maker@a.test", Role.ADMIN)
+    made, value = admin.create_api_token(member, "parent", frozenset(Scope), None)
+    child, _ = admin.create_api_token(_bearer(admin, value), "child", frozenset(Scope), None)
+    assert made.created_by == child.created_by == "maker@a.test"
+    listed = {t.name: t.created_by for t in admin.api_tokens(org_a.owner)}
+    assert listed == {"parent": "maker@a.test", "child": "maker@a.test"}
+
+
+def test_token_cannot_make_one_that_outlives_it(
+    admin: AdminService, org_a: Org, clock: FakeClock
+) -> None:
+    """An expiring token's children must expire no later than it (no expiry is later);
+    a token without an expiry may give any."""
+    ends = clock.now_ms() + 3_600_000
+    _, short = admin.create_api_token(org_a.owner, "short", frozenset(Scope), ends)
+    parent = _bearer(admin, short)
+    for too_late in (None, ends + 1):
+        with pytest.raises(Forbidden) as raised:
+            admin.create_api_token(parent, "child", frozenset(Scope), too_late)
+        assert "outlives" in raised.value.message
+    child, _ = admin.create_api_token(parent, "child", frozenset(Scope), ends)
+    assert child.expires_ms == ends
+    _, lasting = admin.create_api_token(org_a.owner, "lasting", frozenset(Scope), None)
+    forever, _ = admin.create_api_token(_bearer(admin, lasting), "c", frozenset(Scope), None)
+    assert forever.expires_ms is None
+
+
 # -- audit log -------------------------------------------------------------------------
 
 
@@ -372,6 +484,50 @@ def test_a_site_change_and_its_audit_entry_commit_together(
     assert len(admin.audit_log(owner)) == entries
 
 
+def test_member_and_token_changes_commit_with_their_audit_entries(
+    admin: AdminService, org_a: Org, call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the audit entry cannot be written, the member, invitation, token or password
+    change it records is rolled back too (the API's 503 promises that)."""
+    owner = org_a.owner
+    member = org_a.member("kept@a.test", Role.ADMIN)
+    assert member.user_id is not None
+    token, value = admin.create_api_token(member, "kept", frozenset(Scope), None)
+    invitation = admin.invite(owner, "invited@x.test", Role.VIEWER)
+    [pending] = admin.invitations(owner)
+    entries = len(admin.audit_log(owner))
+
+    def failing_insert(*_args: object, **_kwargs: object) -> None:
+        raise _AuditDown
+
+    monkeypatch.setattr(admin.audit, "record", failing_insert)
+    attempts: list[Callable[[], object]] = [
+        lambda: admin.create_api_token(owner, "new", frozenset(Scope), None),
+        lambda: admin.revoke_api_token(owner, token.id),
+        lambda: call(admin.add_member, owner, "new@a.test", Role.VIEWER, PASSWORD),
+        lambda: admin.invite(owner, "other@x.test", Role.VIEWER),
+        lambda: admin.revoke_invitation(owner, pending.id),
+        lambda: admin.set_role(owner, member.user_id, Role.VIEWER),
+        lambda: admin.remove_member(owner, member.user_id),
+        lambda: call(admin.change_password, member, PASSWORD, "a brand new password"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(_AuditDown):
+            attempt()
+    monkeypatch.undo()
+    assert [t.name for t in admin.api_tokens(owner)] == ["kept"]
+    assert admin.token_actor(value, "") is not None
+    assert [(m.email, m.role) for m in admin.members(owner)] == [
+        ("owner@a.test", Role.OWNER),
+        ("kept@a.test", Role.ADMIN),
+    ]
+    assert admin.accounts.user_by_email("new@a.test") is None
+    assert [i.email for i in admin.invitations(owner)] == ["invited@x.test"]
+    assert admin.invitation(invitation.token) is not None
+    login_actor(admin, call, "kept@a.test")  # the old password still works
+    assert len(admin.audit_log(owner)) == entries + 1  # that login
+
+
 def test_audit_log_is_per_org_and_pages(admin: AdminService, org_a: Org, org_b: Org) -> None:
     """Each organization sees only its entries; before_id pages back; viewers may read."""
     made = {new_site(admin, org_a.owner, name) for name in ("one", "two", "three")}
@@ -419,6 +575,25 @@ def test_first_owner_adopts_unassigned_sites_and_setup_closes(
     assert later not in {s.sitekey for s in admin.list_sites(owner)}
 
 
+def test_an_organizations_first_owner_adopts_unassigned_sites(
+    admin: AdminService, call: Call
+) -> None:
+    """A viewer made first adopts nothing; the owner who comes later does, and only an
+    organization's first owner: a second one leaves newer unassigned sites alone."""
+    legacy = new_site(admin, cli_actor(), "Legacy")
+    call(admin.create_user, "viewer@x.test", PASSWORD, None, Role.VIEWER)
+    assert admin.registry.get_site(legacy).org_id is None
+    _, org = call(admin.create_user, "owner@x.test", PASSWORD, None, Role.OWNER)
+    assert admin.registry.get_site(legacy).org_id == org.id
+    owner = login_actor(admin, call, "owner@x.test")
+    assert [s.name for s in admin.list_sites(owner)] == ["Legacy"]
+    adopted = next(e for e in admin.audit_log(owner) if e.action == "user.create")
+    assert adopted.detail["adopted_sites"] == [legacy]
+    later = new_site(admin, cli_actor(), "Later")
+    call(admin.create_user, "second@x.test", PASSWORD, None, Role.OWNER)
+    assert admin.registry.get_site(later).org_id is None
+
+
 def test_cli_actor_acts_on_every_site(admin: AdminService, org_a: Org, org_b: Org) -> None:
     """The CLI's actor reads, edits, rotates and deletes any organization's site."""
     a, b = new_site(admin, org_a.owner), new_site(admin, org_b.owner)
@@ -428,6 +603,46 @@ def test_cli_actor_acts_on_every_site(admin: AdminService, org_a: Org, org_b: Or
     admin.delete_site(cli, b)
     assert [s.sitekey for s in admin.list_sites(cli)] == [a]
     assert any(e.actor == "cli" and e.action == "site.update" for e in admin.audit_log(org_a.owner))
+
+
+# -- the event loop --------------------------------------------------------------------
+
+
+def test_login_keeps_the_event_loop_free_while_the_registry_is_locked(
+    admin: AdminService, org_a: Org, call: Call, settings: Settings
+) -> None:
+    """With the registry locked by another process for a second, a login waits for the
+    lock in a worker thread: other tasks on the loop never stall for more than 0.3 s."""
+
+    async def login_beside_a_ticker() -> float:
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            for _ in range(30):
+                await anyio.sleep(0.05)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(tick)
+            await anyio.sleep(0.1)
+            await admin.login("owner@a.test", PASSWORD, "192.0.2.1")
+        return max(gaps)
+
+    locker = sqlite3.connect(settings.registry_path, isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(1.0, lambda: locker.execute("ROLLBACK"))
+    release.start()
+    started = time.monotonic()
+    try:
+        longest = call(login_beside_a_ticker)
+    finally:
+        release.join()
+        locker.close()
+    assert time.monotonic() - started >= 1.0  # the login did wait for the lock
+    assert longest < 0.3
 
 
 # -- analytics -------------------------------------------------------------------------

@@ -104,6 +104,27 @@ def test_site_show_json_reports_the_work(
     assert "secret" not in shown
 
 
+def test_a_new_site_goes_to_the_only_organization_or_asks_which(data_dir: Path) -> None:
+    """Before any organization a new site waits for the first owner; with one organization
+    it goes there; with several, `--org` is required (exit 1 naming them), so no site is
+    left where no one can see it."""
+    assert open_registry(data_dir).get_site(create(data_dir)["sitekey"]).org_id is None
+    made = run(data_dir, "user", "create", "--email", "o@acme.test", "--password",
+               "a long password", "--org", "Acme")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    acme = open_registry(data_dir).get_site(create(data_dir)["sitekey"]).org_id
+    assert acme is not None
+    made = run(data_dir, "user", "create", "--email", "o@beta.test", "--password",
+               "a long password", "--org", "Beta")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    refused = run(data_dir, "site", "create", "--name", "S", "--domain", "example.com")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "error: there are several organizations (Acme, Beta): name the site's with --org\n"
+    )
+    assert len(open_registry(data_dir).all_sites()) == 2
+
+
 def test_site_update_changes_only_what_is_given(data_dir: Path) -> None:
     """`site update` replaces name, domains and k, and keeps the solution difficulty."""
     site = create(data_dir)
@@ -133,6 +154,24 @@ def test_rotate_secret_overlap_durations(data_dir: Path, overlap: str, seconds: 
     assert not stored.accepts_secret(old, after + seconds * 1000)
     assert stored.accepts_secret(old, before + seconds * 1000 - 1)
     assert stored.accepts_secret(new, after + 10 * seconds * 1000)
+
+
+def test_rotating_with_a_shorter_overlap_ends_every_older_secret_sooner(data_dir: Path) -> None:
+    """A rotated out with a day's overlap, then B with an hour's: A's day is cut to that
+    hour too. Then C's rotation with overlap 0 (after a leak) ends A and B at once."""
+    site = create(data_dir)
+    a = site["secret"]
+    b = run_json(data_dir, "site", "rotate-secret", site["sitekey"], "--overlap", "1d")["secret"]
+    run_json(data_dir, "site", "rotate-secret", site["sitekey"], "--overlap", "1h")
+    later = open_registry(data_dir).get_site(site["sitekey"])
+    now = SystemClock().now_ms()
+    for old in (a, b):
+        assert later.accepts_secret(hash_secret(old), now + 1_800_000)
+        assert not later.accepts_secret(hash_secret(old), now + 2 * 3_600_000)
+    c = run_json(data_dir, "site", "rotate-secret", site["sitekey"], "--overlap", "0")["secret"]
+    stored = open_registry(data_dir).get_site(site["sitekey"])
+    now = SystemClock().now_ms()
+    assert [stored.accepts_secret(hash_secret(s), now) for s in (a, b, c)] == [False, False, True]
 
 
 @pytest.mark.parametrize("overlap", ["5x", "1.5h", "-1h", "", "h", "2 hours", "366d"])

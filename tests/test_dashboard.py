@@ -1,18 +1,22 @@
 """The /admin dashboard in process: cookies, CSRF, headers, escaping, roles and pages."""
 
 import asyncio
+import logging
 import re
+import sqlite3
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from authkong.admin import setup_code
 from authkong.admin.analytics import Analytics, Point, Span
 from authkong.admin.dashboard import charts, security
-from authkong.admin.model import Actor, Role
+from authkong.admin.model import Actor, Invalid, Role
 from authkong.admin.service import cli_actor
 from authkong.admin.snippets import FLAVORS, SECRET_PLACEHOLDER, snippets_for
 from authkong.api.demo import FLAVORS as DEMO_FLAVORS
@@ -602,6 +606,7 @@ def test_api_token_is_shown_once_and_can_be_revoked(owner: TestClient) -> None:
     listing = owner.get("/admin/tokens").text
     assert value not in listing
     assert "deploy bot" in listing and "secrets:rotate, sites:read" in listing
+    assert f"<td>secrets:rotate, sites:read</td>\n      <td>{OWNER[0]}</td>" in listing
     assert svc_of(owner).admin.token_actor(value, "203.0.113.1") is not None
     token_id = re.search(r"/admin/tokens/(\d+)/revoke", listing).group(1)  # type: ignore[union-attr]
     revoked = owner.post(
@@ -906,3 +911,163 @@ def test_invitation_form_posts_from_a_no_referrer_page(owner: TestClient) -> Non
         assert login.status_code == 403  # elsewhere "null" stays foreign
         joined = browser.post(path, data=form, headers={"Origin": "null"}, follow_redirects=False)
         assert joined.status_code == 303
+
+
+def at(client: TestClient, address: str) -> TestClient:
+    """Another browser on the same app, at its own client address. Not for a `with`:
+    leaving one would run the app's shutdown under the test's own client."""
+    return TestClient(client.app, base_url=str(client.base_url), client=(address, 50000))
+
+
+def test_a_throttled_address_does_not_keep_the_owner_out(owner: TestClient) -> None:
+    """A guesser's address answers 429 for the account while its owner, elsewhere, logs in."""
+    guesser, owners_laptop = at(owner, "198.51.100.66"), at(owner, "203.0.113.10")
+    statuses = [log_in(guesser, OWNER[0], "wrong guess").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert log_in(owners_laptop, OWNER[0], OWNER[1]).status_code == 303
+    assert log_in(guesser, OWNER[0], OWNER[1]).status_code == 429
+
+
+def test_many_addresses_at_one_account_meet_the_looser_limit(owner: TestClient) -> None:
+    """Fifty attempts at one account from as many addresses, then 429 from anywhere."""
+    for i in range(50):
+        assert log_in(at(owner, f"198.51.100.{i}"), OWNER[0], "wrong guess").status_code == 401
+    refused = log_in(at(owner, "203.0.113.10"), OWNER[0], OWNER[1])
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "6"
+
+
+def _short_busy_timeout(svc: Services) -> None:
+    """The registry waits 0.2 s, not 10, for a lock (so a held one fails fast)."""
+    engine = svc.registry.engine
+
+    @event.listens_for(engine, "connect")
+    def _wait_less(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA busy_timeout=200")
+
+    engine.dispose()
+
+
+def test_locked_registry_answers_a_503_page_with_retry_after(owner: TestClient) -> None:
+    """A form posted while another process holds the registry answers the dashboard's 503
+    page, with Retry-After and the security headers, and changes nothing."""
+    svc = svc_of(owner)
+    token = session_csrf(owner)
+    _short_busy_timeout(svc)
+    locker = sqlite3.connect(svc.settings.registry_path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        got = owner.post(
+            "/admin/sites/new",
+            data={"csrf_token": token, "name": "Shop", "domains": "example.com", **SITE_FORM},
+        )
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert got.status_code == 503
+    assert got.headers["retry-after"] == "1"
+    assert got.headers["content-security-policy"] == CSP
+    assert got.headers["content-type"].startswith("text/html")
+    assert "database is busy" in got.text and "owner@example.com" in got.text  # the header
+    assert "Shop" not in owner.get("/admin/sites").text
+
+
+def test_an_unexpected_failure_answers_a_500_page_and_logs_no_form_values(
+    owner: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug answers the dashboard's 500 page with its headers; the log names the page and
+    the exception's type with its frames, never the exception's message or the form."""
+    svc = svc_of(owner)
+    token = session_csrf(owner)
+
+    def broken(_actor: Actor, *, name: str, **_more: object) -> None:
+        raise RuntimeError(f"could not store {name}")
+
+    monkeypatch.setattr(svc.admin, "create_site", broken)
+    with caplog.at_level(logging.ERROR, logger="authkong.dashboard"):
+        got = owner.post(
+            "/admin/sites/new",
+            data={"csrf_token": token, "name": "hunter2 site", "domains": "example.com",
+                  **SITE_FORM},
+        )  # fmt: skip
+    assert got.status_code == 500
+    assert got.headers["content-security-policy"] == CSP
+    assert "failure was logged" in got.text and "hunter2" not in got.text
+    assert "site_new" in caplog.text and "RuntimeError" in caplog.text and "broken" in caplog.text
+    assert "hunter2" not in caplog.text and token not in caplog.text
+
+
+def test_forms_from_before_an_organization_switch_have_expired(owner: TestClient) -> None:
+    """A form left open in one organization answers 403 after the session switched to
+    another, where the same member id would mean someone else's membership there."""
+    svc = svc_of(owner)
+    add_user(owner, "shared@example.com", "shared password", "Acme", Role.ADMIN)
+    add_user(owner, "boss@example.com", "boss password 1", "Beta", Role.OWNER)
+    admin = svc.admin
+    me = admin.accounts.user_by_email(OWNER[0])
+    shared = admin.accounts.user_by_email("shared@example.com")
+    boss = admin.accounts.user_by_email("boss@example.com")
+    assert me is not None and shared is not None and boss is not None
+    beta = admin.organizations_of(boss[0].id)[0][0]
+    with svc.registry.engine.begin() as conn:
+        for user in (me[0], shared[0]):
+            admin.accounts.insert_membership(conn, user.id, beta.id, Role.ADMIN, 0)
+    acme_token = session_csrf(owner)
+    switched = owner.post(
+        "/admin/org", data={"csrf_token": acme_token, "org_id": str(beta.id)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert switched.status_code == 303
+    stale = owner.post(f"/admin/members/{shared[0].id}/remove", data={"csrf_token": acme_token})
+    assert stale.status_code == 403 and "Form expired" in stale.text
+    assert sorted(o.name for o, _ in admin.organizations_of(shared[0].id)) == ["Acme", "Beta"]
+    assert session_csrf(owner) != acme_token  # the Beta pages carry their own
+
+
+@pytest.mark.parametrize(
+    ("fields", "files", "status", "message"),
+    [
+        ({f"f{i}": "x" for i in range(250)}, None, 400, "at most 200 fields"),
+        ({}, {"upload": ("a.txt", b"x")}, 400, "no file uploads"),
+        ({"current": "a" * (2 * 1024 * 1024)}, None, 413, "at most 64 KiB"),
+    ],
+)
+def test_unreadable_forms_answer_a_dashboard_page(
+    owner: TestClient,
+    fields: dict[str, str],
+    files: dict[str, tuple[str, bytes]] | None,
+    status: int,
+    message: str,
+) -> None:
+    """Too many fields, a file or a field too large answer 400 or 413 with a page saying
+    so and the security headers, not the public API's JSON not_found."""
+    data = {"csrf_token": session_csrf(owner), **fields}
+    got = owner.post("/admin/account", data=data, files=files)
+    assert got.status_code == status
+    assert got.headers["content-type"].startswith("text/html")
+    assert got.headers["content-security-policy"] == CSP
+    assert message in got.text
+
+
+def test_unreadable_form_before_a_session_answers_a_page_too(web: TestClient) -> None:
+    """The login form (a visitor page) answers an oversized field with the 413 page."""
+    token = csrf_of(web.get("/admin/login"))
+    got = web.post("/admin/login", data={"csrf_token": token, "email": "a" * 100_000})
+    assert got.status_code == 413 and "Form too large" in got.text
+    assert got.headers["content-security-policy"] == CSP
+
+
+@pytest.mark.parametrize("name", ["Shop\x00", "Red\x1b[31m shop", "Shop\u202egnp.exe", "A\u200bB"])
+def test_site_names_with_control_characters_are_refused(owner: TestClient, name: str) -> None:
+    """NUL, ESC, a bidi override or a zero-width space in a site name: 422 beside the field,
+    in the dashboard and through the service (as the API and the CLI call it)."""
+    got = owner.post(
+        "/admin/sites/new",
+        data={"csrf_token": session_csrf(owner), "name": name, "domains": "example.com",
+              **SITE_FORM},
+    )  # fmt: skip
+    assert got.status_code == 422
+    assert "must not contain control characters" in got.text
+    with pytest.raises(Invalid, match="control characters") as raised:
+        svc_of(owner).admin.create_site(cli_actor(), name=name, domains=("example.com",))
+    assert raised.value.field == "name"
+    assert svc_of(owner).registry.all_sites() == []

@@ -239,6 +239,23 @@ def test_the_demo_site_is_in_the_audit_log_for_the_first_organization(tmp_path: 
     assert site_org is not None and entry_org == site_org
 
 
+def test_no_demo_site_comes_back_once_an_organization_exists(tmp_path: Path) -> None:
+    """An owner who deleted every site, the demo too, does not get it back on restart."""
+    data = tmp_path / "data"
+    with running_server(data, tmp_path / "logs") as first:
+        demo = first.demo_site()
+    assert demo is not None
+    for args in (
+        ("user", "create", "--email", "o@example.com", "--password", "a long password 1"),
+        ("site", "delete", demo.sitekey),
+    ):
+        done = run_cli(*args, data_dir=data)
+        assert done.returncode == 0, done.stderr
+    with running_server(data, tmp_path / "logs2") as again:
+        assert "First start" not in again.output()
+    assert json.loads(run_cli("site", "list", "--json", data_dir=data).stdout) == []
+
+
 def test_first_start_writes_private_keys_file(server: Server) -> None:
     """keys.json is created in the data dir with mode 0600."""
     keys = server.data_dir / "keys.json"

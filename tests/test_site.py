@@ -4,6 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from authkong.admin.model import Invalid
+from authkong.admin.sites import check_name
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
     SecretHash,
@@ -203,3 +205,20 @@ def test_normalize_domain_rejects_top_level_wildcards(value: str) -> None:
     """A wildcard over a whole top-level domain is refused, not silently allowed."""
     with pytest.raises(ValueError, match="top-level domain"):
         normalize_domain(value)
+
+
+@pytest.mark.parametrize("name", ["Café", "東京ショップ", "Shop — EU", "Ünïcödé ✓", "a b"])
+def test_site_names_in_any_script_are_accepted(name: str) -> None:
+    """Letters, symbols and spaces of any script pass, trimmed at the ends."""
+    assert check_name(f"  {name}\n") == name
+
+
+@pytest.mark.parametrize(
+    "name", ["a\tb", "a\nb", "a\x7fb", "a\x85b", "a\u2066b", "a\ufeffb", "a\u00adb", "\x00"]
+)
+def test_site_names_with_control_or_format_characters_are_refused(name: str) -> None:
+    """Categories Cc and Cf inside a name (tab, newline, DEL, NEL, a bidi isolate, BOM, soft
+    hyphen, NUL) are Invalid for the name field."""
+    with pytest.raises(Invalid, match="must not contain control characters") as raised:
+        check_name(name)
+    assert raised.value.field == "name"

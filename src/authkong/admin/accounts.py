@@ -7,6 +7,7 @@ Emails are stored normalised (trimmed, lower case), so "Ann@Example.com" and
 import hashlib
 import re
 import secrets
+import unicodedata
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -35,9 +36,16 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-
 def normalize_email(value: str) -> str:
     """The stored form of an email address; Invalid(field="email") if it is not one."""
     email = value.strip().lower()
-    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email) or _has_control(email):
         raise Invalid("Enter an email address such as ann@example.com.", field="email")
     return email
+
+
+def _has_control(text: str) -> bool:
+    """Control and format characters (NUL, bidi overrides, zero-width joiners): the
+    regex lets them through, and in an audit line or a member list they hide or disguise
+    what an address really is."""
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def check_org_name(value: str) -> str:
@@ -97,13 +105,13 @@ class Accounts:
     def count_users(conn: Connection) -> int:
         return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
-    def set_password_hash(self, user_id: int, password_hash: str, now_ms: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(password_hash=password_hash, password_changed_ms=now_ms)
-            )
+    @staticmethod
+    def set_password_hash(conn: Connection, user_id: int, password_hash: str, now_ms: int) -> None:
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, password_changed_ms=now_ms)
+        )
 
     # -- organizations -----------------------------------------------------------------
 
@@ -198,58 +206,67 @@ class Accounts:
             for r in conn.execute(query).all()
         ]
 
-    def change_role(self, org_id: int, user_id: int, role: Role, *, was_owner: bool) -> None:
+    @classmethod
+    def change_role(
+        cls, conn: Connection, org_id: int, user_id: int, role: Role, *, was_owner: bool
+    ) -> None:
         """Set a member's role; Conflict if an owner's change would leave none.
 
         The owner count is read inside the writing transaction, so two owners demoting
         each other at once cannot both succeed.
         """
-        with self.engine.begin() as conn:
-            where = and_(memberships.c.user_id == user_id, memberships.c.org_id == org_id)
-            conn.execute(update(memberships).where(where).values(role=role.value))
-            if was_owner:
-                self._keep_an_owner(conn, org_id)
+        where = and_(memberships.c.user_id == user_id, memberships.c.org_id == org_id)
+        conn.execute(update(memberships).where(where).values(role=role.value))
+        if was_owner:
+            cls._keep_an_owner(conn, org_id)
 
-    def remove_membership(self, org_id: int, user_id: int, *, was_owner: bool) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                delete(memberships).where(
-                    memberships.c.user_id == user_id, memberships.c.org_id == org_id
-                )
+    @classmethod
+    def remove_membership(
+        cls, conn: Connection, org_id: int, user_id: int, *, was_owner: bool
+    ) -> None:
+        conn.execute(
+            delete(memberships).where(
+                memberships.c.user_id == user_id, memberships.c.org_id == org_id
             )
-            if was_owner:
-                self._keep_an_owner(conn, org_id)
+        )
+        if was_owner:
+            cls._keep_an_owner(conn, org_id)
 
     @staticmethod
-    def _keep_an_owner(conn: Connection, org_id: int) -> None:
-        owners = conn.execute(
-            select(func.count())
-            .select_from(memberships)
-            .where(memberships.c.org_id == org_id, memberships.c.role == Role.OWNER.value)
-        ).scalar_one()
-        if not owners:
+    def count_owners(conn: Connection, org_id: int) -> int:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(memberships)
+                .where(memberships.c.org_id == org_id, memberships.c.role == Role.OWNER.value)
+            ).scalar_one()
+        )
+
+    @classmethod
+    def _keep_an_owner(cls, conn: Connection, org_id: int) -> None:
+        if not cls.count_owners(conn, org_id):
             raise Conflict("An organization keeps at least one owner.")
 
     # -- invitations -------------------------------------------------------------------
 
+    @staticmethod
     def create_invitation(
-        self, org_id: int, email: str, role: Role, created_by: int | None, now_ms: int
+        conn: Connection, org_id: int, email: str, role: Role, created_by: int | None, now_ms: int
     ) -> tuple[str, int]:
         """A new invitation's token (for the link; only its digest is stored) and expiry."""
         token = secrets.token_urlsafe(32)
         expires_ms = now_ms + INVITATION_TTL_MS
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(invitations).values(
-                    org_id=org_id,
-                    email=email,
-                    role=role.value,
-                    digest=digest(token),
-                    created_by=created_by,
-                    created_ms=now_ms,
-                    expires_ms=expires_ms,
-                )
+        conn.execute(
+            insert(invitations).values(
+                org_id=org_id,
+                email=email,
+                role=role.value,
+                digest=digest(token),
+                created_by=created_by,
+                created_ms=now_ms,
+                expires_ms=expires_ms,
             )
+        )
         return token, expires_ms
 
     @staticmethod
@@ -337,8 +354,13 @@ class Accounts:
             for r in rows
         ]
 
+    @staticmethod
     def delete_invitations(
-        self, org_id: int, *, invitation_id: int | None = None, created_by: int | None = None
+        conn: Connection,
+        org_id: int,
+        *,
+        invitation_id: int | None = None,
+        created_by: int | None = None,
     ) -> int:
         """Revoke pending invitations (one by id, or all one member made): deleting the
         row is enough, since a link only works while its digest is stored. How many."""
@@ -349,5 +371,4 @@ class Accounts:
             query = query.where(invitations.c.id == invitation_id)
         if created_by is not None:
             query = query.where(invitations.c.created_by == created_by)
-        with self.engine.begin() as conn:
-            return int(conn.execute(query).rowcount)
+        return int(conn.execute(query).rowcount)

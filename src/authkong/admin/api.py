@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
-from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,6 +25,7 @@ from authkong import __version__
 from authkong.admin import api_models as m
 from authkong.admin.analytics import Span
 from authkong.admin.model import (
+    STORE_UNAVAILABLE,
     Actor,
     AdminError,
     Conflict,
@@ -665,7 +665,7 @@ def create_api(svc: Services) -> FastAPI:
             AdminError: _on_admin_error,
             RequestValidationError: _on_invalid,
             HTTPException: _on_http_error,
-            OperationalError: _on_database_busy,
+            **dict.fromkeys(STORE_UNAVAILABLE, _on_database_busy),
             Exception: _on_bug,
         },
     )

@@ -350,7 +350,10 @@ class PendingInvitationOut(BaseModel):
     id: int
     email: str
     role: Role
-    invited_by: str = Field(description='The inviting member\'s email; "" for a token or the CLI.')
+    invited_by: str = Field(
+        description="The inviting member's email (for an API token, the member who made "
+        'it); "" if not recorded.'
+    )
     created_ms: int
     expires_ms: int
 
@@ -381,6 +384,10 @@ class TokenOut(BaseModel):
     expires_ms: int | None
     last_used_ms: int | None
     revoked_ms: int | None
+    created_by: str = Field(
+        description="The email of the member it acts for: who made it, or made the token "
+        'that made it; "" if not recorded. Removing that member revokes it.'
+    )
 
     @classmethod
     def of(cls, t: ApiToken) -> "TokenOut":
@@ -392,6 +399,7 @@ class TokenOut(BaseModel):
             expires_ms=t.expires_ms,
             last_used_ms=t.last_used_ms,
             revoked_ms=t.revoked_ms,
+            created_by=t.created_by,
         )
 
 

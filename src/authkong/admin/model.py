@@ -1,7 +1,15 @@
 """Values and errors shared by the dashboard, the admin API and the CLI."""
 
+import sqlite3
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from sqlalchemy.exc import OperationalError
+
+STORE_UNAVAILABLE = (OperationalError, sqlite3.OperationalError)
+"""A database that stayed locked past its busy timeout, or could not be opened: the
+registry's (through SQLAlchemy) or the ephemeral store's (sqlite3 itself, which login
+throttling asks). The dashboard and the admin API answer 503 for these."""
 
 
 class Role(StrEnum):
@@ -39,6 +47,23 @@ is checked on the role itself."""
 
 
 @dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    name: str
+    scopes: frozenset[Scope]
+    created_ms: int
+    expires_ms: int | None
+    last_used_ms: int | None
+    revoked_ms: int | None
+    creator_id: int | None = None
+    """The member it acts for: who made it, or made the token that made it. None if not
+    recorded (a token made by another token before tokens kept their maker). Removing or
+    demoting that member revokes it."""
+    created_by: str = ""
+    """That member's email; "" for none."""
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who is asking, within which organization."""
 
@@ -49,7 +74,16 @@ class Actor:
     role: Role | None = None
     """A member's role; None for an API token or the CLI."""
     user_id: int | None = None
+    """A signed-in member's user id; None for an API token or the CLI."""
     ip: str = ""
+    token: ApiToken | None = None
+    """The API token acting; None for a session or the CLI."""
+
+    @property
+    def member_id(self) -> int | None:
+        """The member this actor acts for: the signed-in user, or whoever made the API
+        token; None for the CLI."""
+        return self.token.creator_id if self.token is not None else self.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +124,8 @@ class PendingInvitation:
     email: str
     role: Role
     invited_by: str
-    """The inviting member's email; "" if made by an API token or the CLI."""
+    """The inviting member's email (for an API token, its maker's); "" if made by the CLI
+    or by a token whose maker is not recorded."""
     created_ms: int
     expires_ms: int
 
@@ -104,17 +139,6 @@ class SessionGrant:
     org: Organization
     role: Role
     expires_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class ApiToken:
-    id: int
-    name: str
-    scopes: frozenset[Scope]
-    created_ms: int
-    expires_ms: int | None
-    last_used_ms: int | None
-    revoked_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from authkong.admin.accounts import digest
 from authkong.admin.model import Role, User
@@ -98,15 +99,18 @@ class Sessions:
                 conn.execute(delete(sessions).where(sessions.c.digest == key))
         return user_id
 
-    def end_all(self, user_id: int, *, keep: str | None = None, org_id: int | None = None) -> None:
-        """End a user's sessions (in one organization, if given), except the one `keep`."""
+    @staticmethod
+    def end_all(
+        conn: Connection, user_id: int, *, keep: str | None = None, org_id: int | None = None
+    ) -> None:
+        """End a user's sessions (in one organization, if given), except the one `keep`,
+        inside the caller's transaction."""
         query = delete(sessions).where(sessions.c.user_id == user_id)
         if org_id is not None:
             query = query.where(sessions.c.org_id == org_id)
         if keep is not None:
             query = query.where(sessions.c.digest != digest(keep))
-        with self.engine.begin() as conn:
-            conn.execute(query)
+        conn.execute(query)
 
     def switch(self, token: str, org_id: int) -> None:
         """Point a session at another of its user's organizations (the org switcher)."""

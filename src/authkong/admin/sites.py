@@ -4,6 +4,8 @@ show beside it; the bounds are the domain's own (domain/site.py), so every surfa
 accepts exactly what the CLI always has.
 """
 
+import unicodedata
+
 from authkong.admin.model import Invalid
 from authkong.domain.pow import Difficulty
 from authkong.domain.site import (
@@ -20,11 +22,24 @@ MAX_K = 64
 MAX_SOLUTION_HASHES = 2**32
 
 
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf"})
+"""Control (NUL, ESC, newline) and format characters (bidi overrides, zero-width ones):
+invisible, or rewriting what is around them, in the dashboard, a terminal or a log."""
+
+
 def check_name(value: str) -> str:
     name = value.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise Invalid(f"Name the site in 1 to {MAX_NAME} characters.", field="name")
-    return name
+    return check_printable(name, "The site name", field="name")
+
+
+def check_printable(value: str, label: str, *, field: str) -> str:
+    """`value`, or Invalid if it holds a control or format character (any name shown to
+    people: sites, API tokens)."""
+    if any(unicodedata.category(char) in CONTROL_CATEGORIES for char in value):
+        raise Invalid(f"{label} must not contain control characters.", field=field)
+    return value
 
 
 def check_domains(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from authkong.admin import setup_code
 from authkong.admin.accounts import Accounts
@@ -18,6 +18,7 @@ from authkong.config import TRUSTED_PROXIES_ENV, Settings, check_networks
 from authkong.domain.clock import SystemClock
 from authkong.storage import ephemeral_sqlite, keyfile
 from authkong.storage.ephemeral_memory import MemoryEphemeralStore
+from authkong.storage.tables import organizations
 
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 
@@ -80,6 +81,11 @@ def _announce_setup(engine: Engine, data_dir: Path, base: str) -> None:
         setup_code.remove(data_dir)
 
 
+def _any_organization(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(organizations.c.id).limit(1)).first() is not None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -103,15 +109,22 @@ def serve(
     if trusted_proxies:
         os.environ[TRUSTED_PROXIES_ENV] = ",".join(trusted_proxies)
     try:
-        Settings()  # worker processes read the environment: fail here, once, and clearly
+        settings = Settings()  # worker processes read the environment: fail here, once
     except ValueError as error:
         raise click.UsageError(f"bad setting in the environment: {error}") from None
+    if os.environ.get("FORWARDED_ALLOW_IPS"):
+        click.echo(
+            "FORWARDED_ALLOW_IPS is ignored: --trusted-proxy (or "
+            f"{TRUSTED_PROXIES_ENV}) names the proxies trusted for every forwarded header.",
+            err=True,
+        )
     data_dir = data_dir.resolve()
     registry = open_registry(data_dir)
     keyfile.load_or_create(data_dir)
     ephemeral_sqlite.prepare(Settings(data_dir=data_dir).ephemeral_path)
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
-    first_start = not registry.all_sites()
+    # Not merely "no sites": an owner who deleted every site does not want the demo back.
+    first_start = not registry.all_sites() and not _any_organization(registry.engine)
     if first_start:
         # Through the service layer, as `authkong site create` does: the audit log has it,
         # and the first organization adopts the site and that entry together.
@@ -136,4 +149,8 @@ def serve(
         workers=workers,
         log_config=_log_config(),
         server_header=False,
+        # uvicorn would otherwise take X-Forwarded-For and X-Forwarded-Proto from any peer
+        # on loopback, letting a local proxy that passes the visitor's headers through
+        # choose the client address. Only the configured proxies are trusted, for both.
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
     )

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from authkong.admin.model import AdminError, NotFound
 from authkong.admin.service import AdminService, SiteChanges, cli_actor
@@ -33,6 +34,7 @@ from authkong.domain.site import (
     Site,
 )
 from authkong.storage.registry import NewSecret
+from authkong.storage.tables import organizations
 
 
 @click.group()
@@ -49,7 +51,8 @@ def site() -> None:
     "--org",
     "org_name",
     default=None,
-    help="The organization that owns the site (default: none until the first owner adopts it).",
+    help="The organization that owns the site. Default: the only one; none before any "
+    "exists (the first owner adopts the site); required when there are several.",
 )
 @difficulty_options
 @rate_limit_options
@@ -75,12 +78,7 @@ def site_create(
 ) -> None:
     """Register a site; prints its sitekey and its secret (shown once)."""
     admin = open_admin(data_dir)
-    actor = cli_actor()
-    if org_name is not None:
-        org = admin.accounts.find_org(org_name)
-        if org is None:
-            fail(f"no organization named {org_name!r} (`authkong user create --org` makes one)")
-        actor = cli_actor(org.id)
+    actor = cli_actor(_owner_of_new_site(admin, org_name))
     try:
         created = admin.create_site(
             actor,
@@ -96,6 +94,21 @@ def site_create(
     except AdminError as exc:
         fail(exc.message)
     print_site(created.site, as_json, created.secret)
+
+
+def _owner_of_new_site(admin: AdminService, org_name: str | None) -> int | None:
+    """The organization a new site goes to, so that no site is left where no one sees it."""
+    if org_name is not None:
+        org = admin.accounts.find_org(org_name)
+        if org is None:
+            fail(f"no organization named {org_name!r} (`authkong user create --org` makes one)")
+        return org.id
+    with admin.registry.engine.connect() as conn:
+        orgs = conn.execute(select(organizations.c.id, organizations.c.name)).all()
+    if len(orgs) > 1:
+        names = ", ".join(sorted(name for _, name in orgs))
+        fail(f"there are several organizations ({names}): name the site's with --org")
+    return orgs[0].id if orgs else None
 
 
 @site.command("list")

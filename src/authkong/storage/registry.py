@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from authkong.domain.pow import Difficulty
@@ -179,7 +179,11 @@ class Registry:
     def rotate_secret(
         self, sitekey: str, *, overlap_ms: int, now_ms: int, also: InTransaction | None = None
     ) -> NewSecret:
-        """Issue a new secret; the current one keeps working for `overlap_ms` more."""
+        """Issue a new secret; the older ones keep working for `overlap_ms` more at most.
+
+        Every older secret's end is brought forward to now + overlap, not only the current
+        one's: an emergency rotation with overlap 0 also ends a leaked secret that an
+        earlier rotation left in its overlap."""
         secret = new_secret()
         with self.engine.begin() as conn:
             site_id = conn.execute(
@@ -189,10 +193,14 @@ class Registry:
                 raise SiteNotFound(sitekey)
             old = site_secrets.c.site_id == site_id
             conn.execute(delete(site_secrets).where(old, site_secrets.c.expires_ms <= now_ms))
+            ends = now_ms + overlap_ms
             conn.execute(
                 update(site_secrets)
-                .where(old, site_secrets.c.expires_ms.is_(None))
-                .values(expires_ms=now_ms + overlap_ms)
+                .where(
+                    old,
+                    or_(site_secrets.c.expires_ms.is_(None), site_secrets.c.expires_ms > ends),
+                )
+                .values(expires_ms=ends)
             )
             conn.execute(
                 insert(site_secrets).values(

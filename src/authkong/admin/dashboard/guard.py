@@ -3,25 +3,52 @@
 `member_page` serves logged-in members: it resolves the session cookie to an Actor,
 sends everyone else to the login page, and refuses POSTs without the session's CSRF token.
 `visitor_page` serves the pages before a session (setup, login, invitations) with a
-pre-session cookie and its signed CSRF token. Both turn service errors into pages with
-their status (Throttled with Retry-After) and refuse plain http except to localhost.
+pre-session cookie and its signed CSRF token. Both refuse plain http except to localhost,
+and answer every failure with a dashboard page and its headers: a service error with its
+status (Throttled with Retry-After), an unreadable form 400 or 413, a locked database 503
+with Retry-After, anything else a logged 500.
 """
 
+import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from authkong.admin.dashboard import render, security
-from authkong.admin.model import Actor, AdminError, Organization, Role, User
+from authkong.admin.model import (
+    STORE_UNAVAILABLE,
+    Actor,
+    AdminError,
+    Organization,
+    Role,
+    User,
+)
 from authkong.admin.service import AdminService
 from authkong.api.services import Services, services
 
 MAX_FORM_FIELDS = 200
+MAX_FIELD_BYTES = 64 * 1024
+"""Per field; the largest real one, a site's domains, stays under 30 KiB."""
+
+_log = logging.getLogger("authkong.dashboard")
+
+
+class UnreadableForm(Exception):
+    """The request body is not a form the dashboard reads."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +107,51 @@ def client_ip(request: Request) -> str:
 
 
 async def form(request: Request) -> FormData:
-    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    """The POSTed form, or UnreadableForm (the page wrappers answer it)."""
+    try:
+        return await request.form(
+            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+        )
+    except (HTTPException, MultiPartException) as exc:
+        # Starlette raises HTTPException(400) inside an app, MultiPartException outside.
+        detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+        raise _unreadable(detail) from None
+
+
+def _unreadable(detail: str) -> UnreadableForm:
+    """Our own words for Starlette's reasons, which it gives only as text."""
+    if "maximum size" in detail:
+        return UnreadableForm(
+            413, f"The form is too large: a field may hold at most {MAX_FIELD_BYTES // 1024} KiB."
+        )
+    if "Too many files" in detail:
+        return UnreadableForm(400, "Dashboard forms take no file uploads.")
+    if "Too many fields" in detail:
+        return UnreadableForm(400, f"A dashboard form has at most {MAX_FORM_FIELDS} fields.")
+    return UnreadableForm(400, "The form could not be read.")
+
+
+async def _answer(
+    request: Request, name: str, answer: Awaitable[Response], **context: Any
+) -> Response:
+    """`answer`, or the page for what it raised, with `context` (viewer, csrf) if any."""
+    try:
+        return await answer
+    except AdminError as error:
+        return render.error_page(request, error, **context)
+    except UnreadableForm as error:
+        return render.unreadable_form(request, error.status, error.message, **context)
+    except STORE_UNAVAILABLE:
+        return render.unavailable(request, **context)
+    except Exception as exc:  # noqa: BLE001  # a page, not Starlette's bare text/plain 500
+        # The type and the frames only: messages can hold what was typed or SQL
+        # parameters (password hashes, emails), and the path of an invitation is its token.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        _log.error(
+            "dashboard: %s %s failed with %s\n%s",
+            request.method, name, type(exc).__qualname__, frames,
+        )  # fmt: skip
+        return render.internal_error(request)
 
 
 async def _genuine(request: Request, expected: str, *, null_origin: bool = False) -> bool:
@@ -93,6 +164,9 @@ async def _genuine(request: Request, expected: str, *, null_origin: bool = False
 def member_page(handler: MemberHandler) -> Callable[[Request], Awaitable[Response]]:
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
+        return await _answer(request, handler.__name__, answer(request))
+
+    async def answer(request: Request) -> Response:
         if not security.is_secure(request) and not security.is_local_http(request):
             return render.https_required(request)
         token = security.read_cookie(request, security.SESSION_COOKIE)
@@ -107,7 +181,7 @@ def member_page(handler: MemberHandler) -> Callable[[Request], Awaitable[Respons
                 security.clear_cookie(request, response, security.SESSION_COOKIE)
             return response
         user, actor = found
-        csrf = security.session_csrf(csrf_key(request), token)
+        csrf = security.session_csrf(csrf_key(request), token, actor.org_id)
         if request.method == "POST" and not await _genuine(request, csrf):
             return render.forbidden_csrf(request)
         orgs = await run_in_threadpool(admin(request).organizations_of, user.id)
@@ -120,10 +194,9 @@ def member_page(handler: MemberHandler) -> Callable[[Request], Awaitable[Respons
             csrf=csrf,
             orgs=tuple(o for o, _ in orgs),
         )
-        try:
-            return await handler(request, viewer)
-        except AdminError as error:
-            return render.error_page(request, error, viewer=viewer, csrf=csrf)
+        return await _answer(
+            request, handler.__name__, handler(request, viewer), viewer=viewer, csrf=csrf
+        )
 
     return endpoint
 
@@ -146,7 +219,7 @@ def _visitor_endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
-        response = await answer(request)
+        response = await _answer(request, handler.__name__, answer(request))
         if secret_path:
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
@@ -167,10 +240,9 @@ def _visitor_endpoint(
             visitor = Visitor(security.presession_csrf(key, fresh), fresh)
         else:
             visitor = Visitor(security.presession_csrf(key, presession), None)
-        try:
-            response = await handler(request, visitor)
-        except AdminError as error:
-            response = render.error_page(request, error, csrf=visitor.csrf)
+        response = await _answer(
+            request, handler.__name__, handler(request, visitor), csrf=visitor.csrf
+        )
         if visitor.new_presession is not None:
             security.set_cookie(
                 request, response, security.PRESESSION_COOKIE, visitor.new_presession

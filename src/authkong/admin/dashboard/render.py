@@ -87,6 +87,32 @@ def forbidden_csrf(request: Request) -> Response:
     )
 
 
+def unreadable_form(request: Request, status: int, message: str, **context: Any) -> Response:
+    """400 or 413: the body is not a form the dashboard reads (guard.UnreadableForm)."""
+    return page(request, "error.html", status, title=_TITLES[status], error=message, **context)
+
+
+def unavailable(request: Request, **context: Any) -> Response:
+    """503: the database stayed locked (another process, a long backup); retrying soon
+    usually works. Nothing was changed: SQLite rolled the transaction back."""
+    response = page(
+        request, "error.html", 503, title=_TITLES[503],
+        error="The database is busy, so nothing was changed. Try again in a moment.",
+        **context,
+    )  # fmt: skip
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def internal_error(request: Request) -> Response:
+    """500, without the member's context: whatever failed may fail again in the header."""
+    return page(
+        request, "error.html", 500, title=_TITLES[500],
+        error="The server failed to answer; the failure was logged. Try again, and if it "
+        "keeps failing, tell the operator.",
+    )  # fmt: skip
+
+
 def https_required(request: Request) -> Response:
     return page(request, "https_required.html", 400, title="Use https")
 
@@ -98,5 +124,8 @@ _TITLES = {
     404: "Not found",
     409: "Conflict",
     422: "Check the form",
+    413: "Form too large",
     429: "Too many attempts",
+    500: "Server error",
+    503: "Try again",
 }

@@ -4,8 +4,9 @@ Sessions live in a `__Host-` cookie (Secure, HttpOnly, SameSite=Strict, Path=/),
 other host or path can set or read it. Plain http is refused except to localhost, where a
 cookie without the prefix and without Secure lets operators try AuthKong without TLS.
 
-CSRF: every form carries `csrf_token`. Behind a session it is an HMAC of the session
-token's digest (a synchronizer token that needs no server-side storage); before there is
+CSRF: every form carries `csrf_token`. Behind a session it is an HMAC of the session's
+current organization and its token's digest (a synchronizer token that needs no
+server-side storage, and changes when the session switches organization); before there is
 a session (setup, login, invitation) it is an HMAC of a random pre-session cookie's value
 (a signed double submit). The HMAC key lives in the data dir, so every worker agrees.
 
@@ -115,9 +116,12 @@ def _mac(key: bytes, purpose: bytes, value: str) -> str:
     return hmac.new(key, purpose + b"\0" + digest, hashlib.sha256).hexdigest()
 
 
-def session_csrf(key: bytes, session_token: str) -> str:
-    """The synchronizer token for a session: an HMAC of the session token's SHA-256."""
-    return _mac(key, b"session", session_token)
+def session_csrf(key: bytes, session_token: str, org_id: int) -> str:
+    """The synchronizer token for a session in its current organization: an HMAC of the
+    organization's id and the session token's SHA-256. Switching organization changes it,
+    so a form left open from the previous one cannot act on the new one (ids of users,
+    members and tokens mean the same thing in every organization)."""
+    return _mac(key, b"session", f"{org_id}.{session_token}")
 
 
 def presession_csrf(key: bytes, presession: str) -> str:

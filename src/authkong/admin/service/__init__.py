@@ -4,7 +4,9 @@ Every operation takes the Actor asking, checks its scope (model.Scope) and role,
 it inside the actor's organization (another organization's ids raise NotFound, never
 Forbidden) and writes the audit log for logins, member, token, key and site changes.
 Methods that hash a password (Argon2id, tens of milliseconds) or touch the ephemeral
-store (login throttling) are async; they must not block the event loop.
+store (login throttling) are async; they must not block the event loop, so their
+database work runs in worker threads too (SQLite may wait seconds for another process's
+lock). A change and its audit entry commit in one transaction.
 
 The CLI acts as `cli_actor()`: every scope, on every organization's sites (it is run by
 whoever holds the data directory, who could edit the database anyway).

@@ -5,6 +5,9 @@ First-run setup's one-time code is checked by the dashboard (admin/setup_code.py
 surface that offers setup remotely, so create_first_owner does not ask for it.
 """
 
+import anyio.to_thread
+from sqlalchemy.engine import Connection
+
 from authkong.admin.accounts import check_org_name, normalize_email
 from authkong.admin.model import (
     ROLE_SCOPES,
@@ -38,9 +41,12 @@ class AccountsMixin(ServiceBase):
         email = normalize_email(email)
         check_new_password(password)
         name = check_org_name(org_name)
-        if not self.needs_setup():
+        if not await anyio.to_thread.run_sync(self.needs_setup):
             raise Conflict("The owner account exists already; log in instead.")
         password_hash = await hash_password(password)
+        return await anyio.to_thread.run_sync(self._set_up, email, password_hash, name, ip)
+
+    def _set_up(self, email: str, password_hash: str, name: str, ip: str) -> SessionGrant:
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
             org = self.accounts.insert_org(conn, name, now)
@@ -50,8 +56,7 @@ class AccountsMixin(ServiceBase):
             # but only one can be the sole user once both have written.
             if self.accounts.count_users(conn) > 1:
                 raise Conflict("The owner account exists already; log in instead.")
-            adopted = self.registry.adopt_unassigned(conn, org.id, now)
-            self.audit.adopt(conn, org.id, adopted)
+            adopted = self._adopt(conn, org, now)
             self.audit.record(
                 org_id=org.id,
                 actor=f"user:{email}",
@@ -68,12 +73,18 @@ class AccountsMixin(ServiceBase):
         self, email: str, password: str, org_name: str | None, role: Role
     ) -> tuple[User, Organization]:
         """The CLI's `user create`: joins the named org (made if missing; default: the
-        first org, or a new "Default" one). The very first user, if an owner, adopts the
-        sites made before any account existed, as the dashboard's setup does."""
+        first org, or a new "Default" one). An organization's first owner adopts the sites
+        that belong to no organization, as the dashboard's setup does: whoever was
+        created before (a viewer, say) did not."""
         email = normalize_email(email)
         check_new_password(password)
         name = check_org_name(org_name) if org_name is not None else None
         password_hash = await hash_password(password)
+        return await anyio.to_thread.run_sync(self._create_user, email, password_hash, name, role)
+
+    def _create_user(
+        self, email: str, password_hash: str, name: str | None, role: Role
+    ) -> tuple[User, Organization]:
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
             found = (
@@ -85,9 +96,8 @@ class AccountsMixin(ServiceBase):
             user = self.accounts.insert_user(conn, email, password_hash, now)
             self.accounts.insert_membership(conn, user.id, org.id, role, now)
             adopted: list[str] = []
-            if role is Role.OWNER and self.accounts.count_users(conn) == 1:
-                adopted = self.registry.adopt_unassigned(conn, org.id, now)
-                self.audit.adopt(conn, org.id, adopted)
+            if role is Role.OWNER and self.accounts.count_owners(conn, org.id) == 1:
+                adopted = self._adopt(conn, org, now)
             self.audit.record(
                 org_id=org.id,
                 actor=CLI_LABEL,
@@ -99,33 +109,51 @@ class AccountsMixin(ServiceBase):
             )
         return user, org
 
+    def _adopt(self, conn: Connection, org: Organization, now_ms: int) -> list[str]:
+        """Give the organization every site without one, with the audit entries about
+        them; the sitekeys."""
+        adopted = self.registry.adopt_unassigned(conn, org.id, now_ms)
+        self.audit.adopt(conn, org.id, adopted)
+        return adopted
+
     async def login(self, email: str, password: str, ip: str) -> SessionGrant:
         """BadCredentials alike for unknown emails and wrong passwords (same work done);
-        Throttled with retry_after_s per account and per IP."""
+        Throttled with retry_after_s per address, per account from that address and per
+        account (admin/throttle.py). The database work runs in worker threads: SQLite may
+        wait seconds for a lock another process holds."""
         try:
             key = normalize_email(email)
         except Invalid:
             key = email.strip().lower()[:320]  # cannot exist, but costs and counts the same
         await self.throttle.check(key, ip)
-        found = self.accounts.user_by_email(key)
+        found = await anyio.to_thread.run_sync(self.accounts.user_by_email, key)
         checked = await verify_password(found[1] if found else None, password)
-        now = self.clock.now_ms()
-        orgs = self.accounts.organizations_of(found[0].id) if found else []
         if found is None or not checked.ok:
-            self.audit.record(
-                org_id=orgs[0][0].id if orgs else None,
-                actor=f"user:{key}",
-                action="login.failed",
-                target=key,
-                ip=ip,
-                now_ms=now,
-            )
+            await anyio.to_thread.run_sync(self._failed_login, key, found, ip)
             raise BadCredentials
-        user = found[0]
+        rehashed = await hash_password(password) if checked.needs_rehash else None
+        return await anyio.to_thread.run_sync(self._open_session, found[0], rehashed, ip)
+
+    def _failed_login(self, key: str, found: tuple[User, str] | None, ip: str) -> None:
+        orgs = self.accounts.organizations_of(found[0].id) if found else []
+        self.audit.record(
+            org_id=orgs[0][0].id if orgs else None,
+            actor=f"user:{key}",
+            action="login.failed",
+            target=key,
+            ip=ip,
+            now_ms=self.clock.now_ms(),
+        )
+
+    def _open_session(self, user: User, rehashed: str | None, ip: str) -> SessionGrant:
+        """After a right password: the session, in the organization login lands in."""
+        now = self.clock.now_ms()
+        orgs = self.accounts.organizations_of(user.id)
         if not orgs:
             raise Forbidden("Your account belongs to no organization; ask an owner to add you.")
-        if checked.needs_rehash:
-            self.accounts.set_password_hash(user.id, await hash_password(password), now)
+        if rehashed is not None:
+            with self.registry.engine.begin() as conn:
+                self.accounts.set_password_hash(conn, user.id, rehashed, now)
         # The organization the user last worked in (the org switcher remembers it), else
         # the one they joined first: joining another never changes where login lands.
         last = self.audit.last_org(f"user:{user.email}", [o.id for o, _ in orgs])
@@ -172,7 +200,7 @@ class AccountsMixin(ServiceBase):
         of the session asking, when given)."""
         if actor.user_id is None:
             raise Forbidden("Only a signed-in user has a password to change.")
-        found = self.accounts.user_by_id(actor.user_id)
+        found = await anyio.to_thread.run_sync(self.accounts.user_by_id, actor.user_id)
         if found is None:
             raise NotFound
         user, stored = found
@@ -181,10 +209,16 @@ class AccountsMixin(ServiceBase):
         await self.throttle.check(user.email, actor.ip)
         if not (await verify_password(stored, current)).ok:
             raise Invalid("The current password is not right.", field="current_password")
-        now = self.clock.now_ms()
-        self.accounts.set_password_hash(user.id, await hash_password(new), now)
-        self.sessions.end_all(user.id, keep=keep_session)
-        self._record(actor, "password.change", user.email, {})
+        password_hash = await hash_password(new)
+        await anyio.to_thread.run_sync(self._set_password, actor, user, password_hash, keep_session)
+
+    def _set_password(
+        self, actor: Actor, user: User, password_hash: str, keep_session: str | None
+    ) -> None:
+        with self.registry.engine.begin() as conn:
+            self.accounts.set_password_hash(conn, user.id, password_hash, self.clock.now_ms())
+            self.sessions.end_all(conn, user.id, keep=keep_session)
+            self._record(actor, "password.change", user.email, {}, conn=conn)
 
     def organizations_of(self, user_id: int) -> list[tuple[Organization, Role]]:
         return self.accounts.organizations_of(user_id)

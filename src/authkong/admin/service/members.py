@@ -2,6 +2,7 @@
 someone joins it.
 """
 
+import anyio.to_thread
 from sqlalchemy.engine import Connection
 
 from authkong.admin.accounts import normalize_email
@@ -49,10 +50,11 @@ class MembersMixin(ServiceBase):
         if any(m.email == email for m in self.accounts.members(actor.org_id)):
             raise Conflict("That user is already a member of this organization.")
         now = self.clock.now_ms()
-        token, expires_ms = self.accounts.create_invitation(
-            actor.org_id, email, role, actor.user_id, now
-        )
-        self._record(actor, "member.invite", email, {"role": role.value})
+        with self.registry.engine.begin() as conn:
+            token, expires_ms = self.accounts.create_invitation(
+                conn, actor.org_id, email, role, actor.member_id, now
+            )
+            self._record(actor, "member.invite", email, {"role": role.value}, conn=conn)
         return Invitation(email=email, role=role, expires_ms=expires_ms, token=token)
 
     def invitation(self, token: str) -> tuple[str, Role] | None:
@@ -70,17 +72,21 @@ class MembersMixin(ServiceBase):
     async def accept_invitation(self, token: str, password: str, ip: str) -> SessionGrant:
         """A new user joins with the password they choose. An invitation for an email that
         has an account already is accepted with join_invitation, logged in as it: the
-        link alone (it may have been forwarded) never signs anyone into an account."""
-        pending = self.invitation(token)
+        link alone (it may have been forwarded) never signs anyone into an account.
+        The database work runs in worker threads: SQLite may wait for a lock."""
+        pending = await anyio.to_thread.run_sync(self.invitation, token)
         if pending is None:
             raise _dead_invitation()
         # Checked before the email is looked up, so a weak password gets the same answer
         # whether or not the invited email has an account.
         check_new_password(password)
         email = pending[0]
-        if self.accounts.user_by_email(email) is not None:
+        if await anyio.to_thread.run_sync(self.accounts.user_by_email, email) is not None:
             raise Conflict(LOG_IN_TO_JOIN)
         password_hash = await hash_password(password)
+        return await anyio.to_thread.run_sync(self._accept, token, email, password_hash, ip)
+
+    def _accept(self, token: str, email: str, password_hash: str, ip: str) -> SessionGrant:
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
             org_id, role = self._take_invitation(conn, token, now)
@@ -120,12 +126,14 @@ class MembersMixin(ServiceBase):
         found = self.accounts.pending_invitations(
             actor.org_id, self.clock.now_ms(), invitation_id=invitation_id
         )
-        if not found or not self.accounts.delete_invitations(
-            actor.org_id, invitation_id=invitation_id
-        ):
-            raise NotFound("No pending invitation has that id.")
-        inv = found[0]
-        self._record(actor, "invitation.revoke", inv.email, {"id": inv.id, "role": inv.role.value})
+        with self.registry.engine.begin() as conn:
+            if not found or not self.accounts.delete_invitations(
+                conn, actor.org_id, invitation_id=invitation_id
+            ):
+                raise NotFound("No pending invitation has that id.")
+            inv = found[0]
+            detail = {"id": inv.id, "role": inv.role.value}
+            self._record(actor, "invitation.revoke", inv.email, detail, conn=conn)
 
     async def add_member(
         self, actor: Actor, email: str, role: Role, password: str | None
@@ -136,7 +144,7 @@ class MembersMixin(ServiceBase):
         _require(actor, Scope.MEMBERS_WRITE)
         _may_grant(actor, role)
         email = normalize_email(email)
-        if self.accounts.user_by_email(email) is not None:
+        if await anyio.to_thread.run_sync(self.accounts.user_by_email, email) is not None:
             raise Conflict(
                 "An account with that email exists already; send them an invitation instead."
             )
@@ -144,11 +152,15 @@ class MembersMixin(ServiceBase):
             raise Invalid("Give a password for the new account.", field="password")
         check_new_password(password)
         password_hash = await hash_password(password)
+        return await anyio.to_thread.run_sync(self._add, actor, email, role, password_hash)
+
+    def _add(self, actor: Actor, email: str, role: Role, password_hash: str) -> Member:
         now = self.clock.now_ms()
         with self.registry.engine.begin() as conn:
             user = self.accounts.insert_user(conn, email, password_hash, now)
             self.accounts.insert_membership(conn, user.id, actor.org_id, role, now)
-        self._record(actor, "member.add", email, {"role": role.value, "new_user": True})
+            detail = {"role": role.value, "new_user": True}
+            self._record(actor, "member.add", email, detail, conn=conn)
         return Member(user_id=user.id, email=email, role=role, since_ms=now)
 
     def set_role(self, actor: Actor, user_id: int, role: Role) -> Member:
@@ -160,30 +172,63 @@ class MembersMixin(ServiceBase):
         _may_grant(actor, role)
         if target.role is role:
             return target
-        self.accounts.change_role(actor.org_id, user_id, role, was_owner=target.role is Role.OWNER)
         detail: dict[str, object] = {"from": target.role.value, "to": role.value}
-        if _RANK[role] < _RANK[target.role]:
-            detail["revoked_invitations"] = self.accounts.delete_invitations(
-                actor.org_id, created_by=user_id
+        was_owner = target.role is Role.OWNER
+        with self.registry.engine.begin() as conn:
+            self.accounts.change_role(conn, actor.org_id, user_id, role, was_owner=was_owner)
+            if _RANK[role] < _RANK[target.role]:
+                detail["revoked_invitations"] = self.accounts.delete_invitations(
+                    conn, actor.org_id, created_by=user_id
+                )
+            # A token must not keep what its maker's role no longer grants.
+            detail["revoked_tokens"] = self._revoke_tokens_of(
+                conn, actor, target, "member.role", keep_within=ROLE_SCOPES[role]
             )
-        self._record(actor, "member.role", target.email, detail)
+            self._record(actor, "member.role", target.email, detail, conn=conn)
         return Member(user_id=user_id, email=target.email, role=role, since_ms=target.since_ms)
 
     def remove_member(self, actor: Actor, user_id: int) -> None:
         _require(actor, Scope.MEMBERS_WRITE)
         target = self._member(actor, user_id)
         _may_grant(actor, target.role)
-        self.accounts.remove_membership(actor.org_id, user_id, was_owner=target.role is Role.OWNER)
-        self.sessions.end_all(user_id, org_id=actor.org_id)
-        # What they invited would otherwise let them (or anyone holding the link) back in.
-        revoked = self.accounts.delete_invitations(actor.org_id, created_by=user_id)
-        detail = {"role": target.role.value, "revoked_invitations": revoked}
-        self._record(actor, "member.remove", target.email, detail)
+        was_owner = target.role is Role.OWNER
+        with self.registry.engine.begin() as conn:
+            self.accounts.remove_membership(conn, actor.org_id, user_id, was_owner=was_owner)
+            self.sessions.end_all(conn, user_id, org_id=actor.org_id)
+            # What they invited, or the tokens they made, would otherwise let them (or
+            # anyone holding the link or the token) back in.
+            detail = {
+                "role": target.role.value,
+                "revoked_invitations": self.accounts.delete_invitations(
+                    conn, actor.org_id, created_by=user_id
+                ),
+                "revoked_tokens": self._revoke_tokens_of(conn, actor, target, "member.remove"),
+            }
+            self._record(actor, "member.remove", target.email, detail, conn=conn)
+
+    def _revoke_tokens_of(
+        self,
+        conn: Connection,
+        actor: Actor,
+        member: Member,
+        because: str,
+        keep_within: frozenset[Scope] | None = None,
+    ) -> int:
+        """Revoke the member's live API tokens (with `keep_within`, those holding a scope
+        outside it), each with its own audit entry saying why; how many."""
+        revoked = self.tokens.revoke_made_by(
+            conn, actor.org_id, member.user_id, self.clock.now_ms(), keep_within=keep_within
+        )
+        for token in revoked:
+            detail = {"id": token.id, "made_by": member.email, "because": because}
+            self._record(actor, "token.revoke", token.name, detail, conn=conn)
+        return len(revoked)
 
     def _take_invitation(self, conn: Connection, token: str, now_ms: int) -> tuple[int, Role]:
         """Use up a live invitation: its org id and role. Refused, like a dead one, if
-        whoever made it has since left the organization or can no longer grant the role
-        (an invitation from an API token or the CLI lives until it expires or is revoked)."""
+        whoever made it (for an API token, the member who made the token) has since left
+        the organization or can no longer grant the role. One with no recorded maker (an
+        older token's) lives until it expires or is revoked."""
         taken = self.accounts.take_invitation(conn, token, now_ms)
         if taken is None:
             raise _dead_invitation()
