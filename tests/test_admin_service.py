@@ -273,6 +273,26 @@ def test_token_cannot_grant_more_than_its_creator(admin: AdminService, org_a: Or
         admin.create_api_token(viewer, "v", frozenset({Scope.SITES_READ}), None)
 
 
+def test_token_cannot_revoke_one_that_reaches_further(admin: AdminService, org_a: Org) -> None:
+    """A token may revoke tokens within its own scopes, not one holding more (the owner's
+    deploy token stays); a member holding every scope revokes any."""
+    limited = frozenset({Scope.SITES_READ, Scope.TOKENS_WRITE})
+    _, value = admin.create_api_token(org_a.owner, "limited", limited, None)
+    actor = admin.token_actor(value, "")
+    assert actor is not None
+    wider, wider_value = admin.create_api_token(org_a.owner, "deploy", frozenset(Scope), None)
+    with pytest.raises(Forbidden):
+        admin.revoke_api_token(actor, wider.id)
+    assert admin.token_actor(wider_value, "") is not None
+    narrower, narrower_value = admin.create_api_token(
+        actor, "read", frozenset({Scope.SITES_READ}), None
+    )
+    admin.revoke_api_token(actor, narrower.id)
+    assert admin.token_actor(narrower_value, "") is None
+    admin.revoke_api_token(org_a.owner, wider.id)
+    assert admin.token_actor(wider_value, "") is None
+
+
 def test_token_input_is_checked(admin: AdminService, org_a: Org, clock: FakeClock) -> None:
     """A blank name, no scopes or a past expiry raise Invalid naming the field."""
     one = frozenset({Scope.SITES_READ})

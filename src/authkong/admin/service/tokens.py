@@ -55,6 +55,8 @@ class TokensMixin(ServiceBase):
         token = self.tokens.get(actor.org_id, token_id)
         if token is None:
             raise NotFound
+        if not token.scopes <= actor.scopes:  # as for making one: no reach beyond one's own
+            raise Forbidden("Only an actor holding every scope of a token may revoke it.")
         with self.registry.engine.begin() as conn:
             self.tokens.revoke(conn, token_id, self.clock.now_ms())
             self._record(actor, "token.revoke", token.name, {"id": token_id}, conn=conn)
