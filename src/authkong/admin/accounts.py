@@ -137,6 +137,12 @@ class Accounts:
         row = conn.execute(select(organizations).order_by(organizations.c.id).limit(1)).first()
         return None if row is None else Organization(id=row.id, name=row.name)
 
+    def all_orgs(self) -> list[Organization]:
+        """Every organization on this server, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(organizations).order_by(organizations.c.id)).all()
+        return [Organization(id=row.id, name=row.name) for row in rows]
+
     def find_org(self, name: str) -> Organization | None:
         with self.engine.connect() as conn:
             return self.org_by_name(conn, name.strip())

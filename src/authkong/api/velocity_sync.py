@@ -185,19 +185,20 @@ class VelocitySync:
             if int(index) >= now // local.window_ms - 1:  # older windows no longer count
                 local.ask(key)
 
-    async def _announce(self, busy: dict[str, list[str]], widths: Mapping[str, int]) -> None:
-        """Post the keys this sync made busy, each until its window's counter expires."""
-        for name, keys in busy.items():
-            by_expiry: dict[int, list[str]] = {}
-            for key in keys:
-                index = int(key.split(":", 2)[1])
-                by_expiry.setdefault((index + 2) * widths[name], []).append(key)
-            for expires_ms, notices in by_expiry.items():
-                try:
-                    await self._store.post_notices(notices, expires_ms)
-                except Exception:  # noqa: BLE001  # the counts are synced; only the notice is late
-                    _log.exception("could not announce busy velocity keys")
-                    return
+    async def _announce(self, busy: list[tuple[str, int, str]], widths: Mapping[str, int]) -> None:
+        """Post the (count, window index, key)s this sync made busy, each as its shared
+        counter's name, until that counter expires."""
+        by_expiry: dict[int, list[str]] = {}
+        for name, index, key in busy:
+            by_expiry.setdefault((index + 2) * widths[name], []).append(
+                shared_key(name, index, key)
+            )
+        for expires_ms, notices in by_expiry.items():
+            try:
+                await self._store.post_notices(notices, expires_ms)
+            except Exception:  # noqa: BLE001  # the counts are synced; only the notice is late
+                _log.exception("could not announce busy velocity keys")
+                return
 
     def _plan(
         self,
@@ -246,15 +247,16 @@ class VelocitySync:
 
     def _take_in(
         self, items: list[_Item], totals: Mapping[str, int]
-    ) -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:
+    ) -> tuple[dict[str, dict[str, float]], list[tuple[str, int, str]]]:
         """What the other workers counted that this one has not added yet, per count and
-        key; and the shared counters this sync's adds took to BUSY_AT, per count."""
+        key; and the (count, window index, key)s whose shared counter this sync's adds took
+        to BUSY_AT."""
         elsewhere: dict[str, dict[str, float]] = {name: {} for name in self._shared}
-        busy: dict[str, list[str]] = {name: [] for name in self._shared}
+        busy: list[tuple[str, int, str]] = []
         for name, key, index, delta, previous in items:
             total = totals.get(shared_key(name, index, key), 0)
             if delta and total - delta < BUSY_AT <= total:  # adds are atomic: one sees this
-                busy[name].append(shared_key(name, index, key))
+                busy.append((name, index, key))
             shared = self._shared[name]
             record = shared.pop(key, None)
             found = 0

@@ -76,9 +76,13 @@ def open_registry(data_dir: Path) -> Registry:
 
 
 def open_admin(data_dir: Path) -> AdminService:
-    """The service layer on the data dir's registry, as the CLI uses it (no analytics;
-    login throttling, which the CLI never needs, in memory)."""
-    registry = open_registry(data_dir)
+    """The service layer on the data dir's registry, as the CLI uses it."""
+    return admin_on(open_registry(data_dir))
+
+
+def admin_on(registry: Registry) -> AdminService:
+    """The CLI's service layer on an open registry (no analytics; login throttling, which
+    the CLI never needs, in memory)."""
     clock = SystemClock()
     return AdminService(registry, MemoryEphemeralStore(clock), clock)
 

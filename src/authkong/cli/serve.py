@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from authkong.admin import setup_code
 from authkong.admin.accounts import Accounts
-from authkong.admin.service import AdminService, cli_actor
-from authkong.cli._common import data_dir_option, open_registry, print_site
+from authkong.admin.service import cli_actor
+from authkong.cli._common import admin_on, data_dir_option, open_registry, print_site
 from authkong.config import TRUSTED_PROXIES_ENV, Settings, check_networks
-from authkong.domain.clock import SystemClock
 from authkong.storage import ephemeral_sqlite, keyfile
-from authkong.storage.ephemeral_memory import MemoryEphemeralStore
-from authkong.storage.tables import organizations
 
 DEMO_DOMAINS = ("localhost", "127.0.0.1")
 
@@ -81,11 +78,6 @@ def _announce_setup(engine: Engine, data_dir: Path, base: str) -> None:
         setup_code.remove(data_dir)
 
 
-def _any_organization(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(select(organizations.c.id).limit(1)).first() is not None
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -124,14 +116,12 @@ def serve(
     ephemeral_sqlite.prepare(Settings(data_dir=data_dir).ephemeral_path)
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
     # Not merely "no sites": an owner who deleted every site does not want the demo back.
-    first_start = not registry.all_sites() and not _any_organization(registry.engine)
+    admin = admin_on(registry)
+    first_start = not registry.all_sites() and not admin.accounts.all_orgs()
     if first_start:
         # Through the service layer, as `authkong site create` does: the audit log has it,
         # and the first organization adopts the site and that entry together.
-        clock = SystemClock()
-        created = AdminService(registry, MemoryEphemeralStore(clock), clock).create_site(
-            cli_actor(), name="Demo", domains=DEMO_DOMAINS
-        )
+        created = admin.create_site(cli_actor(), name="Demo", domains=DEMO_DOMAINS)
         click.echo("First start: created a demo site for localhost and 127.0.0.1.")
         print_site(created.site, as_json=False, secret=created.secret)
         click.echo(f"Next: open {base}/demo to try the widget")

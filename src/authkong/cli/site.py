@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from authkong.admin.model import AdminError, NotFound
 from authkong.admin.service import AdminService, SiteChanges, cli_actor
@@ -34,7 +33,6 @@ from authkong.domain.site import (
     Site,
 )
 from authkong.storage.registry import NewSecret
-from authkong.storage.tables import organizations
 
 
 @click.group()
@@ -103,10 +101,9 @@ def _owner_of_new_site(admin: AdminService, org_name: str | None) -> int | None:
         if org is None:
             fail(f"no organization named {org_name!r} (`authkong user create --org` makes one)")
         return org.id
-    with admin.registry.engine.connect() as conn:
-        orgs = conn.execute(select(organizations.c.id, organizations.c.name)).all()
+    orgs = admin.accounts.all_orgs()
     if len(orgs) > 1:
-        names = ", ".join(sorted(name for _, name in orgs))
+        names = ", ".join(sorted(org.name for org in orgs))
         fail(f"there are several organizations ({names}): name the site's with --org")
     return orgs[0].id if orgs else None
 
